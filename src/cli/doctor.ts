@@ -1,0 +1,142 @@
+import { createServer } from 'node:net';
+import { ConfigError, loadConfig, maskUrl, type Config } from '../config/config.ts';
+import { errorMessage } from '../errors.ts';
+import {
+  aptInstallCommand,
+  executable,
+  PROVIDER_DEPENDENCIES,
+  type SystemDependency,
+} from '../speech/system-dependencies.ts';
+import { RedisManager } from '../state/redis-manager.ts';
+import { createLogger } from '../telemetry/logger.ts';
+
+interface Finding {
+  readonly ok: boolean;
+  /** A problem that stops rtvoice from working as configured (others are advice). */
+  readonly required: boolean;
+  readonly what: string;
+  readonly fix?: string;
+}
+
+const MIN_NODE_MAJOR = 22;
+
+/** `rtvoice doctor`: checks this machine and prints, for each problem, the command that fixes it. */
+export async function doctor(): Promise<number> {
+  const findings: Finding[] = [checkNode()];
+  let config: Config | undefined;
+  try {
+    config = loadConfig();
+    findings.push({ ok: true, required: true, what: 'configuration is valid' });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    findings.push({ ok: false, required: true, what: err.message.trimEnd() });
+  }
+  findings.push(...checkSpeech(config), checkRedisServerForTests());
+  if (config) findings.push(await checkRedis(config), await checkPort(config));
+
+  for (const finding of findings) {
+    const mark = finding.ok ? '✓' : finding.required ? '✗' : '!';
+    process.stdout.write(`${mark} ${finding.what}\n`);
+    if (!finding.ok && finding.fix) process.stdout.write(`    fix: ${finding.fix}\n`);
+  }
+  const blocking = findings.filter((finding) => !finding.ok && finding.required).length;
+  process.stdout.write(
+    blocking === 0
+      ? '\nrtvoice is ready to run.\n'
+      : `\n${blocking} problem(s) to fix before rtvoice runs as configured.\n`,
+  );
+  return blocking === 0 ? 0 : 1;
+}
+
+function checkNode(): Finding {
+  const major = Number(process.versions.node.split('.')[0]);
+  return {
+    ok: major >= MIN_NODE_MAJOR,
+    required: true,
+    what: `Node.js ${process.version} (${process.execPath})`,
+    fix: 'run rtvoice through npm so the bundled Node 24 is used: npm ci && npx rtvoice doctor',
+  };
+}
+
+function checkSpeech(config: Config | undefined): Finding[] {
+  const inUse = new Set<string>(config ? [config.speech.stt, config.speech.tts] : []);
+  return Object.entries(PROVIDER_DEPENDENCIES).flatMap(([provider, dependencies]) =>
+    dependencies.map((dependency) =>
+      dependencyFinding(
+        dependency,
+        `${provider} ${inUse.has(provider) ? '(configured)' : '(optional)'}`,
+        inUse.has(provider),
+      ),
+    ),
+  );
+}
+
+function dependencyFinding(dependency: SystemDependency, label: string, required: boolean): Finding {
+  const found = dependency.locate();
+  return {
+    ok: found !== undefined,
+    required,
+    what: `${label}: ${dependency.description}${found ? ` at ${found}` : ' is missing'}`,
+    fix: aptInstallCommand([dependency]),
+  };
+}
+
+function checkRedisServerForTests(): Finding {
+  return dependencyFinding(executable('redis-server', 'redis-server'), 'tests', false);
+}
+
+async function checkRedis(config: Config): Promise<Finding> {
+  if (config.redis.url === undefined) {
+    return {
+      ok: true,
+      required: false,
+      what: 'REDIS_URL unset: sessions use the embedded in-memory store (one instance only)',
+    };
+  }
+  const where = maskUrl(config.redis.url);
+  const redis = new RedisManager(config.redis.url, createLogger({ level: 'silent', format: 'json' }));
+  redis.start();
+  try {
+    await waitFor(() => redis.ping(), 2_000);
+    return { ok: true, required: true, what: `Redis answers at ${where}` };
+  } catch (err) {
+    return {
+      ok: false,
+      required: true,
+      what: `Redis at ${where} does not answer (${errorMessage(err)})`,
+      fix: 'start it (redis-server --daemonize yes) or unset REDIS_URL to use the embedded store',
+    };
+  } finally {
+    await redis.close();
+  }
+}
+
+async function waitFor(attempt: () => Promise<void>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+function checkPort(config: Config): Promise<Finding> {
+  const { host, port } = config.server;
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      resolve({
+        ok: false,
+        required: false,
+        what: `port ${port} on ${host} is not free (${err.code ?? err.message})`,
+        fix: `stop what uses it (ss -ltnp 'sport = :${port}') or set PORT to another port`,
+      }),
+    );
+    probe.listen({ host, port }, () =>
+      probe.close(() => resolve({ ok: true, required: true, what: `port ${port} on ${host} is free` })),
+    );
+  });
+}

@@ -1,0 +1,126 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { RtvoiceError } from '../errors.ts';
+import { ENV_VARS, type EnvValues, type EnvVarName } from './env-vars.ts';
+
+export type StreamingMode = EnvValues['ACS_STREAMING_MODE'];
+
+/** rtvoice's whole configuration, validated once at start-up. Nothing else reads process.env. */
+export interface Config {
+  readonly env: EnvValues['NODE_ENV'];
+  readonly server: {
+    readonly host: string;
+    readonly port: number;
+    readonly shutdownGraceMs: number;
+    readonly readinessTimeoutMs: number;
+    readonly enableDocs: boolean;
+  };
+  readonly log: { readonly level: EnvValues['LOG_LEVEL']; readonly format: EnvValues['LOG_FORMAT'] };
+  readonly streamingMode: StreamingMode;
+  readonly redis: { readonly url: string | undefined };
+  readonly speech: { readonly stt: EnvValues['STT_PROVIDER']; readonly tts: EnvValues['TTS_PROVIDER'] };
+  readonly llm: {
+    readonly openaiBaseUrl: string | undefined;
+    readonly openaiApiKey: string | undefined;
+    readonly azureEndpoint: string | undefined;
+    readonly azureApiKey: string | undefined;
+  };
+  readonly telemetry: { readonly serviceName: string; readonly otlpEndpoint: string | undefined };
+}
+
+/** Thrown when the environment is invalid; `problems` has one line per bad variable. */
+export class ConfigError extends RtvoiceError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(
+      'CONFIG_INVALID',
+      `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
+        'Fix these environment variables (or the .env file) and start again; README.md#configuration lists them all.',
+    );
+    this.problems = problems;
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Defaults to process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** A dotenv file whose values apply where the environment has none. Defaults to `.env`; null reads none. */
+  readonly envFile?: string | null;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const fromFile = readEnvFile(options.envFile === undefined ? '.env' : options.envFile);
+  const env = { ...fromFile, ...(options.env ?? process.env) };
+  return toConfig(parseEnvVars(env));
+}
+
+function readEnvFile(path: string | null): Record<string, string> {
+  if (path === null || !existsSync(path)) return {};
+  try {
+    return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+  } catch (err) {
+    throw new ConfigError([`${path}: cannot be read as a dotenv file (${String(err)})`]);
+  }
+}
+
+function parseEnvVars(env: Readonly<Record<string, string | undefined>>): EnvValues {
+  const values: Partial<Record<EnvVarName, unknown>> = {};
+  const problems: string[] = [];
+  for (const [name, spec] of Object.entries(ENV_VARS) as [EnvVarName, (typeof ENV_VARS)[EnvVarName]][]) {
+    const raw = env[name]?.trim() || spec.default;
+    if (raw === undefined) continue;
+    const parsed = spec.schema.safeParse(raw);
+    if (parsed.success) {
+      values[name] = parsed.data;
+    } else {
+      const shown = spec.secret ? '(hidden)' : JSON.stringify(raw);
+      problems.push(`${name}: expected ${spec.expected}, got ${shown}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return values as EnvValues;
+}
+
+function toConfig(v: EnvValues): Config {
+  return {
+    env: v.NODE_ENV,
+    server: {
+      host: v.HOST,
+      port: v.PORT,
+      shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+      readinessTimeoutMs: v.READINESS_TIMEOUT_MS,
+      enableDocs: v.ENABLE_DOCS,
+    },
+    log: { level: v.LOG_LEVEL, format: v.LOG_FORMAT },
+    streamingMode: v.ACS_STREAMING_MODE,
+    redis: { url: v.REDIS_URL },
+    speech: { stt: v.STT_PROVIDER, tts: v.TTS_PROVIDER },
+    llm: {
+      openaiBaseUrl: v.OPENAI_BASE_URL,
+      openaiApiKey: v.OPENAI_API_KEY,
+      azureEndpoint: v.AZURE_OPENAI_ENDPOINT,
+      azureApiKey: v.AZURE_OPENAI_API_KEY,
+    },
+    telemetry: { serviceName: v.OTEL_SERVICE_NAME, otlpEndpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT },
+  };
+}
+
+/** The configuration as it may be logged: credentials inside URLs and secret values are masked. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return {
+    env: config.env,
+    server: config.server,
+    streamingMode: config.streamingMode,
+    redis: config.redis.url === undefined ? 'embedded (in-memory)' : maskUrl(config.redis.url),
+    speech: config.speech,
+    llm: config.llm.azureEndpoint ?? config.llm.openaiBaseUrl ?? 'offline flow agent',
+    otlpEndpoint: config.telemetry.otlpEndpoint ?? 'off',
+  };
+}
+
+export function maskUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+
+/** One environment variable: how to parse it, its default (as it would be written in the environment) and what it means. */
+export class EnvVar<T, HasDefault extends boolean = boolean> {
+  readonly schema: z.ZodType<T>;
+  /** What a valid value looks like, said to the person who set a bad one. */
+  readonly expected: string;
+  readonly doc: string;
+  readonly default: string | undefined;
+  readonly hasDefault: HasDefault;
+  /** Never printed: values are masked in error messages and logs. */
+  readonly secret: boolean;
+
+  constructor(init: {
+    schema: z.ZodType<T>;
+    expected: string;
+    doc: string;
+    default?: string | undefined;
+    hasDefault: HasDefault;
+    secret?: boolean;
+  }) {
+    this.schema = init.schema;
+    this.expected = init.expected;
+    this.doc = init.doc;
+    this.default = init.default;
+    this.hasDefault = init.hasDefault;
+    this.secret = init.secret ?? false;
+  }
+
+  withDefault(value: string): EnvVar<T, true> {
+    return new EnvVar({ ...this, default: value, hasDefault: true });
+  }
+
+  asSecret(): EnvVar<T, HasDefault> {
+    return new EnvVar({ ...this, secret: true });
+  }
+}
+
+const envVar = <T>(schema: z.ZodType<T>, expected: string, doc: string) =>
+  new EnvVar({ schema, expected, doc, hasDefault: false });
+
+const int = (min: number, max: number, doc: string) =>
+  envVar(z.coerce.number().int().min(min).max(max), `an integer from ${min} to ${max}`, doc);
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T, doc: string) =>
+  envVar(z.enum(values), `one of ${values.join(', ')}`, doc);
+
+const text = (doc: string) => envVar(z.string().min(1), 'a non-empty string', doc);
+
+const flag = (doc: string) =>
+  envVar(
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'])
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+    'true or false',
+    doc,
+  );
+
+function url(protocols: readonly string[], doc: string) {
+  const hasProtocol = (value: string) => URL.canParse(value) && protocols.includes(new URL(value).protocol);
+  return envVar(
+    z.string().refine(hasProtocol),
+    `a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    doc,
+  );
+}
+
+/**
+ * Every environment variable rtvoice reads. The README's configuration table is checked against this list
+ * by a test, so a variable cannot be added without being documented.
+ */
+export const ENV_VARS = {
+  NODE_ENV: oneOf(
+    ['development', 'production', 'test'],
+    'Deployment environment; `production` switches logs to JSON.',
+  ).withDefault('development'),
+  HOST: text('Address the HTTP/WebSocket server binds to.').withDefault('0.0.0.0'),
+  PORT: int(0, 65535, 'Port of the HTTP/WebSocket server (0 picks a free port).').withDefault('8080'),
+  LOG_LEVEL: oneOf(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    'Lowest log level written.',
+  ).withDefault('info'),
+  LOG_FORMAT: oneOf(
+    ['auto', 'json', 'pretty'],
+    '`json` lines, `pretty` text, or `auto`: pretty on a terminal unless NODE_ENV=production.',
+  ).withDefault('auto'),
+  ACS_STREAMING_MODE: oneOf(
+    ['media', 'transcription', 'voice_live'],
+    'How calls are handled: `media` (VAD → STT → agent → TTS cascade), `transcription` or `voice_live`.',
+  ).withDefault('media'),
+  REDIS_URL: url(
+    ['redis:', 'rediss:'],
+    'Redis for session state and cross-instance broadcasts. Unset: the embedded in-memory store (one instance).',
+  ).asSecret(),
+  STT_PROVIDER: oneOf(['pocketsphinx', 'azure'], 'Speech-to-text provider.').withDefault('pocketsphinx'),
+  TTS_PROVIDER: oneOf(['flite', 'espeak', 'azure'], 'Text-to-speech provider.').withDefault('flite'),
+  OPENAI_BASE_URL: url(
+    ['http:', 'https:'],
+    'Base URL of an OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp). With neither this nor an Azure endpoint, the offline flow agent answers.',
+  ),
+  OPENAI_API_KEY: text('API key for OPENAI_BASE_URL.').asSecret(),
+  AZURE_OPENAI_ENDPOINT: url(
+    ['https:', 'http:'],
+    'Azure OpenAI endpoint, e.g. https://NAME.openai.azure.com.',
+  ),
+  AZURE_OPENAI_API_KEY: text('Azure OpenAI key; unset means keyless (Entra ID) authentication.').asSecret(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(
+    ['http:', 'https:'],
+    'OTLP/HTTP collector base URL; traces are exported only when it is set.',
+  ),
+  OTEL_SERVICE_NAME: text('`service.name` of exported traces.').withDefault('rtvoice'),
+  READINESS_TIMEOUT_MS: int(
+    50,
+    30_000,
+    'Time each readiness check may take before it counts as failed.',
+  ).withDefault('1000'),
+  SHUTDOWN_GRACE_MS: int(
+    0,
+    600_000,
+    'On SIGTERM/SIGINT, how long active sessions may go on before they are closed.',
+  ).withDefault('10000'),
+  ENABLE_DOCS: flag('Serve the OpenAPI description and its UI at /docs.').withDefault('true'),
+} as const;
+
+export type EnvVarName = keyof typeof ENV_VARS;
+
+/** The parsed value of each variable; one with no default may be undefined. */
+export type EnvValues = {
+  [K in EnvVarName]: (typeof ENV_VARS)[K] extends EnvVar<infer T, true>
+    ? T
+    : (typeof ENV_VARS)[K] extends EnvVar<infer T, false>
+      ? T | undefined
+      : never;
+};

@@ -1,0 +1,55 @@
+import type { Config } from '../config/config.ts';
+import { aptInstallCommand, missingDependencies } from '../speech/system-dependencies.ts';
+import type { RedisManager } from '../state/redis-manager.ts';
+import type { ReadinessCheck } from './readiness.ts';
+
+/** One readiness check per dependency the configuration uses. */
+export function createReadinessChecks(config: Config, redis: RedisManager | undefined): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [speechCheck([config.speech.stt, config.speech.tts])];
+  if (redis) checks.push({ name: 'redis', run: () => redis.ping() });
+  const llm = llmProbe(config);
+  if (llm) checks.push(llm);
+  return checks;
+}
+
+function speechCheck(providers: readonly string[]): ReadinessCheck {
+  return {
+    name: 'speech',
+    run: () => {
+      const missing = missingDependencies(providers);
+      if (missing.length === 0) return Promise.resolve();
+      const what = missing.map((dependency) => dependency.description).join(', ');
+      return Promise.reject(new Error(`missing ${what}; install with: ${aptInstallCommand(missing)}`));
+    },
+  };
+}
+
+/** The LLM server must answer its model list; 401/403 mean a wrong key, 5xx a broken server. */
+function llmProbe(config: Config): ReadinessCheck | undefined {
+  const { azureEndpoint, azureApiKey, openaiBaseUrl, openaiApiKey } = config.llm;
+  const target = azureEndpoint
+    ? {
+        url: new URL('openai/models?api-version=2024-10-21', withSlash(azureEndpoint)),
+        headers: apiKeyHeader(azureApiKey),
+      }
+    : openaiBaseUrl
+      ? { url: new URL('models', withSlash(openaiBaseUrl)), headers: bearerHeader(openaiApiKey) }
+      : undefined;
+  if (!target) return undefined;
+  return {
+    name: 'llm',
+    run: async (signal) => {
+      const response = await fetch(target.url, { headers: target.headers, signal });
+      await response.body?.cancel();
+      if (response.status === 401 || response.status === 403) {
+        throw new Error(`${target.url.origin} refused the credentials (HTTP ${response.status})`);
+      }
+      if (response.status >= 500) throw new Error(`${target.url.origin} answered HTTP ${response.status}`);
+    },
+  };
+}
+
+const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);
+const apiKeyHeader = (key: string | undefined): Record<string, string> => (key ? { 'api-key': key } : {});
+const bearerHeader = (key: string | undefined): Record<string, string> =>
+  key ? { authorization: `Bearer ${key}` } : {};

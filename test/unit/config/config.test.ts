@@ -1,0 +1,115 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, describeConfig, loadConfig } from '../../../src/config/config.ts';
+import { ENV_VARS } from '../../../src/config/env-vars.ts';
+
+const load = (env: Record<string, string>) => loadConfig({ env, envFile: null });
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    load(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('loadConfig', () => {
+  it('gives every documented default when the environment is empty', () => {
+    const config = load({});
+    expect(config.server).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      shutdownGraceMs: 10_000,
+      readinessTimeoutMs: 1000,
+      enableDocs: true,
+    });
+    expect(config.streamingMode).toBe('media');
+    expect(config.redis.url).toBeUndefined();
+    expect(config.speech).toEqual({ stt: 'pocketsphinx', tts: 'flite' });
+    expect(config.telemetry).toEqual({ serviceName: 'rtvoice', otlpEndpoint: undefined });
+  });
+
+  it('parses valid values', () => {
+    const config = load({
+      PORT: '9000',
+      ACS_STREAMING_MODE: 'voice_live',
+      REDIS_URL: 'rediss://user:pw@cache.example:6380',
+      ENABLE_DOCS: 'false',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+    });
+    expect(config.server.port).toBe(9000);
+    expect(config.streamingMode).toBe('voice_live');
+    expect(config.redis.url).toBe('rediss://user:pw@cache.example:6380');
+    expect(config.server.enableDocs).toBe(false);
+    expect(config.telemetry.otlpEndpoint).toBe('http://127.0.0.1:4318');
+  });
+
+  it('treats empty values as unset', () => {
+    expect(load({ PORT: '', REDIS_URL: ' ' }).server.port).toBe(8080);
+  });
+
+  it('lists every bad variable at once, each with the expected form', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      ACS_STREAMING_MODE: 'telepathy',
+      REDIS_URL: 'http://not-redis',
+      SHUTDOWN_GRACE_MS: '-5',
+    });
+    expect(problems).toEqual([
+      'PORT: expected an integer from 0 to 65535, got "eighty"',
+      'ACS_STREAMING_MODE: expected one of media, transcription, voice_live, got "telepathy"',
+      'REDIS_URL: expected a URL starting with redis:// or rediss://, got (hidden)',
+      'SHUTDOWN_GRACE_MS: expected an integer from 0 to 600000, got "-5"',
+    ]);
+  });
+
+  it('never shows a secret value in its error', () => {
+    const problems = problemsOf({ REDIS_URL: 'redis//:hunter2@host' });
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  it('rejects a port out of range and a non-integer', () => {
+    expect(problemsOf({ PORT: '70000' })).toHaveLength(1);
+    expect(problemsOf({ PORT: '80.5' })).toHaveLength(1);
+  });
+
+  it('reads a .env file, with the real environment taking precedence', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtvoice-config-'));
+    const envFile = join(dir, '.env');
+    writeFileSync(envFile, 'PORT=9100\nLOG_LEVEL=debug\n# a comment\nACS_STREAMING_MODE="transcription"\n');
+    const config = loadConfig({ env: { LOG_LEVEL: 'warn' }, envFile });
+    expect(config.server.port).toBe(9100);
+    expect(config.log.level).toBe('warn');
+    expect(config.streamingMode).toBe('transcription');
+  });
+
+  it('masks credentials when describing itself for the log', () => {
+    const described = JSON.stringify(
+      describeConfig(load({ REDIS_URL: 'redis://default:s3cret@127.0.0.1:6379', OPENAI_API_KEY: 'sk-123' })),
+    );
+    expect(described).not.toContain('s3cret');
+    expect(described).not.toContain('sk-123');
+    expect(described).toContain('127.0.0.1:6379');
+  });
+});
+
+describe('README configuration table', () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+
+  const rows = new Map(
+    readme
+      .split('\n')
+      .filter((line) => line.startsWith('|'))
+      .map((line) => line.split('|').map((cell) => cell.trim()))
+      .map((cells) => [cells[1] ?? '', cells[2] ?? ''] as const),
+  );
+
+  it.each(Object.entries(ENV_VARS))('documents %s with its default', (name, spec) => {
+    expect(rows.has(`\`${name}\``), `README.md has no table row for ${name}`).toBe(true);
+    expect(rows.get(`\`${name}\``)).toBe(spec.default === undefined ? '(unset)' : `\`${spec.default}\``);
+  });
+});
