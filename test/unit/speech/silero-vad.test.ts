@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { SileroVad, type VadEvent } from '../../../src/speech/vad/silero.ts';
+import { join, librivox, noise, silence } from '../../helpers/speech-data.ts';
+
+/** Feeds audio in 20 ms frames, as transports deliver it. */
+function run(vad: SileroVad, audio: Int16Array): VadEvent[] {
+  const events: VadEvent[] = [];
+  for (let offset = 0; offset < audio.length; offset += 320)
+    events.push(...vad.process(audio.subarray(offset, offset + 320)));
+  return events;
+}
+
+describe('SileroVad on real speech', () => {
+  const [first, second] = librivox();
+
+  it('finds one utterance, starting soon after its onset and ending after the hangover', () => {
+    const events = run(new SileroVad(), join([silence(1000), first!.samples, silence(1500)]));
+    expect(events.map((e) => e.type)).toEqual(['speech_start', 'speech_end']);
+    const [start, end] = events;
+    // The recording has a short lead-in, so speech begins a little after the 1 s of silence.
+    expect(start!.atMs).toBeGreaterThan(1000);
+    expect(start!.atMs).toBeLessThan(1700);
+    const speechEndsBy = 1000 + first!.samples.length / 16;
+    expect(end!.atMs).toBeLessThan(speechEndsBy + 600);
+    expect(end!.type === 'speech_end' && end!.atMs - end!.speechEndMs).toBe(250);
+  });
+
+  it('separates two utterances with a pause between them', () => {
+    const events = run(
+      new SileroVad(),
+      join([silence(500), first!.samples, silence(1200), second!.samples, silence(1000)]),
+    );
+    expect(events.map((e) => e.type)).toEqual(['speech_start', 'speech_end', 'speech_start', 'speech_end']);
+  });
+
+  it('ignores noise and hum', () => {
+    const vad = new SileroVad();
+    for (const kind of ['pinknoise', 'brownnoise', 'hum'] as const)
+      expect(run(vad, noise(kind, 5))).toEqual([]);
+    expect(vad.speaking).toBe(false);
+  });
+
+  it('starts over after reset', () => {
+    const vad = new SileroVad();
+    run(vad, join([silence(300), first!.samples.subarray(0, 16000 * 2)]));
+    expect(vad.speaking).toBe(true);
+    vad.reset();
+    expect(vad.speaking).toBe(false);
+    expect(run(vad, silence(1000))).toEqual([]);
+  });
+
+  it('honours a longer hangover', () => {
+    const events = run(
+      new SileroVad({ hangoverMs: 600 }),
+      join([silence(500), first!.samples, silence(1500)]),
+    );
+    const end = events.find((e) => e.type === 'speech_end');
+    expect(end && end.atMs - end.speechEndMs).toBe(600);
+  });
+});
