@@ -8,7 +8,9 @@ import { RtvoiceError } from '../../errors.ts';
 const require = createRequire(import.meta.url);
 
 /** Silero v5 (MIT), vendored: no npm package ships it without a 300 MB runtime. */
-export const SILERO_MODEL_PATH = fileURLToPath(new URL('../../../models/silero_vad_v5.onnx', import.meta.url));
+export const SILERO_MODEL_PATH = fileURLToPath(
+  new URL('../../../models/silero_vad_v5.onnx', import.meta.url),
+);
 
 export const VAD_SAMPLE_RATE = 16000;
 /** Silero v5 works on 512-sample windows (32 ms at 16 kHz); shorter windows degrade it badly. */
@@ -82,7 +84,11 @@ export class SileroVad {
       const atMs = durationMs(this.samplesSeen, VAD_SAMPLE_RATE);
       events.push(
         detected
-          ? { type: 'speech_start', atMs, speechStartMs: Math.max(0, atMs - this.options.minSpeechMs - WINDOW_MS) }
+          ? {
+              type: 'speech_start',
+              atMs,
+              speechStartMs: Math.max(0, atMs - this.options.minSpeechMs - WINDOW_MS),
+            }
           : { type: 'speech_end', atMs, speechEndMs: atMs - this.options.hangoverMs },
       );
     }

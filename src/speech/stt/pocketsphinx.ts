@@ -1,0 +1,252 @@
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { durationMs, type Pcm16 } from '../../audio/pcm.ts';
+import { RtvoiceError } from '../../errors.ts';
+import { aptInstallCommand, missingDependencies } from '../system-dependencies.ts';
+import {
+  SttError,
+  type Recognizer,
+  type RecognizerEvents,
+  type RecognizerOptions,
+  type SttProvider,
+  type SttResult,
+} from '../types.ts';
+import type { FromWorker, ToWorker, WorkerOptions } from '../workers/pocketsphinx-protocol.ts';
+import type { Hypothesis } from './pocketsphinx-decoder.ts';
+
+export interface PocketsphinxOptions {
+  /** Worker threads, each holding decoders; recognizers go to the least loaded. */
+  readonly workers: number;
+  readonly partialIntervalMs: number;
+  readonly maxIdleDecodersPerWorker: number;
+}
+
+const DEFAULTS: PocketsphinxOptions = { workers: 2, partialIntervalMs: 150, maxIdleDecodersPerWorker: 4 };
+
+// The worker is a .ts file when running from source and .js when built.
+const WORKER_URL = new URL(
+  `../workers/pocketsphinx-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
+  import.meta.url,
+);
+
+/**
+ * Offline speech recognition with Debian's pocketsphinx (US English), each decoder in a worker thread so
+ * the event loop never waits on it. A crashed worker is replaced; its recognizers get an `error` event.
+ */
+export class PocketsphinxStt implements SttProvider {
+  readonly name = 'pocketsphinx';
+  private readonly options: PocketsphinxOptions;
+  private readonly threads: DecoderThread[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: Partial<PocketsphinxOptions> = {}) {
+    const missing = missingDependencies(['pocketsphinx']);
+    if (missing.length > 0) {
+      throw new RtvoiceError(
+        'SPEECH_DEPENDENCY_MISSING',
+        `pocketsphinx needs ${missing.map((d) => d.description).join(' and ')}; install with: ${aptInstallCommand(missing)}`,
+      );
+    }
+    this.options = { ...DEFAULTS, ...options };
+    for (let i = 0; i < this.options.workers; i += 1) this.threads.push(this.startThread());
+  }
+
+  /** Loads `perWorker` decoders in every worker ahead of the first calls (about 0.4 s each). */
+  async warm(perWorker: number): Promise<void> {
+    await Promise.all(this.threads.map((thread) => thread.warm(perWorker)));
+  }
+
+  async open(options: RecognizerOptions = {}): Promise<Recognizer> {
+    if (this.closed) throw new SttError('the pocketsphinx provider is closed');
+    const thread = this.threads.reduce((a, b) => (b.load < a.load ? b : a));
+    const recognizer = new WorkerRecognizer(thread, this.nextId++);
+    await thread.open(recognizer, options.grammar);
+    if (options.signal) {
+      if (options.signal.aborted) recognizer.close();
+      else options.signal.addEventListener('abort', () => recognizer.close(), { once: true });
+    }
+    return recognizer;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.threads.map((thread) => thread.terminate()));
+  }
+
+  private startThread(): DecoderThread {
+    const thread = new DecoderThread(
+      {
+        partialIntervalMs: this.options.partialIntervalMs,
+        maxIdleDecoders: this.options.maxIdleDecodersPerWorker,
+      },
+      () => {
+        if (this.closed) return;
+        this.threads[this.threads.indexOf(thread)] = this.startThread();
+      },
+    );
+    return thread;
+  }
+}
+
+/** One worker thread and the recognizers it serves. */
+class DecoderThread {
+  private readonly worker: Worker;
+  private readonly recognizers = new Map<number, WorkerRecognizer>();
+  private readonly opening = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
+  private warming: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  private dead = false;
+
+  constructor(options: WorkerOptions, onDeath: () => void) {
+    this.worker = new Worker(WORKER_URL, { workerData: options });
+    this.worker.unref();
+    this.worker.on('message', (message: FromWorker) => this.receive(message));
+    const die = (reason: string) => {
+      if (this.dead) return;
+      this.dead = true;
+      const error = new SttError(`speech recognition worker stopped: ${reason}`);
+      for (const pending of this.opening.values()) pending.reject(error);
+      this.warming?.reject(error);
+      for (const recognizer of this.recognizers.values()) recognizer.fail(error);
+      this.recognizers.clear();
+      onDeath();
+    };
+    this.worker.on('error', (err: Error) => die(err.message));
+    this.worker.on('exit', (code) => die(`exit code ${code}`));
+  }
+
+  get load(): number {
+    return this.recognizers.size;
+  }
+
+  open(recognizer: WorkerRecognizer, grammar: string | undefined): Promise<void> {
+    this.recognizers.set(recognizer.id, recognizer);
+    return new Promise((resolve, reject) => {
+      this.opening.set(recognizer.id, { resolve, reject });
+      this.post({ type: 'open', id: recognizer.id, grammar });
+    });
+  }
+
+  warm(count: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.warming = { resolve, reject };
+      this.post({ type: 'warm', count });
+    });
+  }
+
+  post(message: ToWorker): void {
+    if (this.dead) throw new SttError('speech recognition worker is not running');
+    this.worker.postMessage(message);
+  }
+
+  release(id: number): void {
+    if (this.recognizers.delete(id) && !this.dead) this.post({ type: 'close', id });
+  }
+
+  async terminate(): Promise<void> {
+    this.dead = true;
+    await this.worker.terminate();
+  }
+
+  private receive(message: FromWorker): void {
+    if (message.type === 'warmed') {
+      this.warming?.resolve();
+      this.warming = undefined;
+      return;
+    }
+    const opening = this.opening.get(message.id);
+    if (opening && (message.type === 'opened' || message.type === 'error')) {
+      this.opening.delete(message.id);
+      if (message.type === 'opened') opening.resolve();
+      else {
+        this.recognizers.delete(message.id);
+        opening.reject(new SttError(message.message));
+      }
+      return;
+    }
+    this.recognizers.get(message.id)?.receive(message);
+  }
+}
+
+class WorkerRecognizer extends EventEmitter<RecognizerEvents> implements Recognizer {
+  readonly id: number;
+  private readonly thread: DecoderThread;
+  private readonly pendingFlushes: {
+    resolve: (result: SttResult) => void;
+    reject: (err: Error) => void;
+    startMs: number;
+  }[] = [];
+  private samplesWritten = 0;
+  private utteranceStartMs: number | undefined;
+  private closed = false;
+
+  constructor(thread: DecoderThread, id: number) {
+    super();
+    this.thread = thread;
+    this.id = id;
+  }
+
+  write(samples: Pcm16): void {
+    if (this.closed) throw new SttError('recognizer is closed');
+    this.utteranceStartMs ??= durationMs(this.samplesWritten, 16000);
+    this.samplesWritten += samples.length;
+    this.thread.post({ type: 'audio', id: this.id, samples });
+  }
+
+  flush(): Promise<SttResult> {
+    if (this.closed) return Promise.reject(new SttError('recognizer is closed'));
+    const startMs = this.utteranceStartMs ?? durationMs(this.samplesWritten, 16000);
+    this.utteranceStartMs = undefined;
+    return new Promise((resolve, reject) => {
+      this.pendingFlushes.push({ resolve, reject, startMs });
+      this.thread.post({ type: 'flush', id: this.id });
+    });
+  }
+
+  setGrammar(jsgf: string | undefined): void {
+    if (this.closed) throw new SttError('recognizer is closed');
+    this.thread.post({ type: 'grammar', id: this.id, grammar: jsgf });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.thread.release(this.id);
+    this.rejectPending(new SttError('recognizer closed before its result arrived'));
+  }
+
+  receive(message: FromWorker): void {
+    if (message.type === 'partial') this.emit('partial', message.text);
+    else if (message.type === 'final') this.settle(message.hypothesis);
+    else if (message.type === 'error') {
+      this.fail(new SttError(message.message));
+      this.thread.release(this.id);
+    }
+  }
+
+  /** The worker died or the decoder failed: this recognizer is finished. */
+  fail(error: Error): void {
+    this.closed = true;
+    this.rejectPending(error);
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  private settle(hypothesis: Hypothesis): void {
+    const pending = this.pendingFlushes.shift();
+    if (!pending) return;
+    const first = hypothesis.words[0];
+    const last = hypothesis.words.at(-1);
+    const result: SttResult = {
+      text: hypothesis.text,
+      confidence: hypothesis.confidence,
+      startMs: pending.startMs + (first?.startMs ?? 0),
+      endMs: pending.startMs + (last?.endMs ?? 0),
+    };
+    this.emit('final', result);
+    pending.resolve(result);
+  }
+
+  private rejectPending(error: Error): void {
+    for (const pending of this.pendingFlushes.splice(0)) pending.reject(error);
+  }
+}

@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PocketsphinxStt } from '../../../src/speech/stt/pocketsphinx.ts';
+import type { Recognizer, SttResult } from '../../../src/speech/types.ts';
+import { wordErrorRate } from '../../../src/speech/wer.ts';
+import { cards, join, librivox, silence, TEST_DATA_DIR } from '../../helpers/speech-data.ts';
+
+const stt = new PocketsphinxStt({ workers: 2 });
+afterAll(() => stt.close());
+
+/** Streams audio in 20 ms frames, then ends the utterance. */
+async function recognise(recognizer: Recognizer, audio: Int16Array): Promise<SttResult> {
+  for (let offset = 0; offset < audio.length; offset += 320)
+    recognizer.write(audio.slice(offset, offset + 320));
+  return recognizer.flush();
+}
+
+describe('PocketsphinxStt on real recorded speech', () => {
+  it('transcribes read speech near the known baseline of this model (WER about 30 %)', async () => {
+    const recognizer = await stt.open();
+    const pairs: [string, string][] = [];
+    for (const utterance of librivox())
+      pairs.push([utterance.text, (await recognise(recognizer, utterance.samples)).text]);
+    recognizer.close();
+    expect(wordErrorRate(pairs)).toBeLessThan(0.45);
+  });
+
+  it('recognises constrained prompts almost perfectly with a JSGF grammar', async () => {
+    const grammar = readFileSync(`${TEST_DATA_DIR}/cards/cards.gram`, 'utf8');
+    const recognizer = await stt.open({ grammar });
+    const pairs: [string, string][] = [];
+    for (const utterance of cards())
+      pairs.push([utterance.text, (await recognise(recognizer, utterance.samples)).text]);
+    recognizer.close();
+    expect(wordErrorRate(pairs)).toBeLessThan(0.1);
+  });
+
+  it('emits partial results while the caller speaks, then a final with offsets in the stream', async () => {
+    const recognizer = await stt.open();
+    const partials: string[] = [];
+    recognizer.on('partial', (text) => partials.push(text));
+    const finals: SttResult[] = [];
+    recognizer.on('final', (result) => finals.push(result));
+    const [utterance] = librivox();
+    const result = await recognise(recognizer, join([silence(1000), utterance!.samples]));
+    recognizer.close();
+    expect(partials.length).toBeGreaterThan(2);
+    expect(finals).toEqual([result]);
+    expect(result.text.split(' ').length).toBeGreaterThan(10);
+    expect(result.confidence).toBeGreaterThan(0);
+    expect(result.confidence).toBeLessThanOrEqual(1);
+    expect(result.startMs).toBeGreaterThanOrEqual(1000);
+    expect(result.endMs).toBeGreaterThan(result.startMs + 3000);
+    expect(result.endMs).toBeLessThanOrEqual(1000 + utterance!.samples.length / 16 + 50);
+  });
+
+  it('gives an empty final for silence', async () => {
+    const recognizer = await stt.open();
+    const result = await recognise(recognizer, silence(1000));
+    recognizer.close();
+    expect(result.text).toBe('');
+  });
+
+  it('rejects a broken grammar with a clear error', async () => {
+    await expect(stt.open({ grammar: 'this is not JSGF' })).rejects.toThrow(/grammar/);
+  });
+
+  it('rejects pending flushes when the recognizer is closed, and refuses writes after', async () => {
+    const recognizer = await stt.open();
+    recognizer.write(silence(200));
+    const pending = recognizer.flush();
+    recognizer.close();
+    await expect(pending).rejects.toThrow(/closed/);
+    expect(() => recognizer.write(silence(20))).toThrow(/closed/);
+  });
+
+  it('closes when its AbortSignal aborts', async () => {
+    const controller = new AbortController();
+    const recognizer = await stt.open({ signal: controller.signal });
+    controller.abort();
+    expect(() => recognizer.write(silence(20))).toThrow(/closed/);
+  });
+
+  it('survives a crashed worker: its recognizers get an error, new ones work', async () => {
+    const local = new PocketsphinxStt({ workers: 1 });
+    try {
+      const recognizer = await local.open();
+      const errors: Error[] = [];
+      recognizer.on('error', (err) => errors.push(err));
+      recognizer.write(silence(100));
+      const pending = recognizer.flush();
+      // Kill the worker thread from outside, as a native crash would.
+      const threads = (local as unknown as { threads: { worker: Worker }[] }).threads;
+      await threads[0]!.worker.terminate();
+      await expect(pending).rejects.toThrow(/worker stopped/);
+      expect(errors).toHaveLength(1);
+      const fresh = await local.open();
+      const [utterance] = cards();
+      expect((await recognise(fresh, utterance!.samples)).text.length).toBeGreaterThan(0);
+    } finally {
+      await local.close();
+    }
+  });
+});
