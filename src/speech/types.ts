@@ -48,3 +48,30 @@ export class SttError extends RtvoiceError {
     super('STT_FAILED', message, options);
   }
 }
+
+export interface SynthesisRequest {
+  /** Plain text or SSML-lite (see tts/speech-text.ts). */
+  readonly text: string;
+  /** A voice of the provider; its default when unset. */
+  readonly voice?: string | undefined;
+  /** Output sample rate: the transport's (16 kHz ACS, 8 kHz phone, 24 or 48 kHz browser). */
+  readonly sampleRate: number;
+  /** Speaking rate, 1 is normal, 1.2 is 20 % faster. */
+  readonly rate?: number | undefined;
+  /** Aborting stops synthesis mid-utterance; the stream then ends without an error. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface TtsProvider {
+  readonly name: string;
+  readonly defaultVoice: string;
+  /** PCM16 mono chunks at the requested rate, the first as soon as the first sentence is ready. */
+  synthesize(request: SynthesisRequest): AsyncIterable<Pcm16>;
+  close(): Promise<void>;
+}
+
+export class TtsError extends RtvoiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('TTS_FAILED', message, options);
+  }
+}

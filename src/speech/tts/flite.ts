@@ -1,0 +1,62 @@
+import type { Pcm16 } from '../../audio/pcm.ts';
+import { RtvoiceError } from '../../errors.ts';
+import { aptInstallCommand, missingDependencies } from '../system-dependencies.ts';
+import { TtsError, type SynthesisRequest, type TtsProvider } from '../types.ts';
+import type { FliteJob, FliteResult } from '../workers/flite-worker.ts';
+import { RequestWorker } from '../workers/request-worker.ts';
+import { workerUrl } from '../workers/worker-url.ts';
+import { FLITE_VOICES, isFliteVoice } from './flite-synth.ts';
+import { streamSpeech, type RenderedAudio } from './stream.ts';
+
+/**
+ * Offline speech synthesis with Debian's flite (CMU voices, 16 kHz), one sentence per call in worker
+ * threads: the first sentence of a reply is ready in 20-50 ms.
+ */
+export class FliteTts implements TtsProvider {
+  readonly name = 'flite';
+  readonly defaultVoice = 'slt';
+  private readonly workers: RequestWorker<FliteJob, FliteResult>[];
+
+  constructor(options: { workers?: number } = {}) {
+    const missing = missingDependencies(['flite']);
+    if (missing.length > 0) {
+      throw new RtvoiceError(
+        'SPEECH_DEPENDENCY_MISSING',
+        `flite needs ${missing.map((d) => d.description).join(' and ')}; install with: ${aptInstallCommand(missing)}`,
+      );
+    }
+    const url = workerUrl('../workers/flite-worker', import.meta.url);
+    this.workers = Array.from(
+      { length: options.workers ?? 2 },
+      () => new RequestWorker<FliteJob, FliteResult>(url),
+    );
+  }
+
+  synthesize(request: SynthesisRequest): AsyncIterable<Pcm16> {
+    const voice = request.voice ?? this.defaultVoice;
+    if (!isFliteVoice(voice)) {
+      throw new TtsError(
+        `flite has no voice "${voice}"; choose one of ${Object.keys(FLITE_VOICES).join(', ')}`,
+      );
+    }
+    const rate = request.rate ?? 1;
+    return streamSpeech(request, (sentence) => {
+      const worker = this.workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+      const result = worker.request({ text: sentence, voice, rate });
+      result.catch(() => {}); // a sentence rendered ahead may never be read; its failure is not unhandled
+      return once(result);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.stop()));
+  }
+}
+
+async function* once(result: Promise<FliteResult>): AsyncGenerator<RenderedAudio> {
+  const answer = await result.catch((err: unknown) => {
+    throw new TtsError(`flite failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  });
+  if ('error' in answer) throw new TtsError(`flite failed: ${answer.error}`);
+  yield answer;
+}
