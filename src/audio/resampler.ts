@@ -1,6 +1,8 @@
-import { ConverterType, create } from '@alexanderolsen/libsamplerate-js';
+// A CommonJS bundle: Node's ESM loader exposes only its default export.
+import libsamplerate from '@alexanderolsen/libsamplerate-js';
 import { concatPcm16, float32ToPcm16, pcm16ToFloat32, type Pcm16 } from './pcm.ts';
 
+const { create, ConverterType } = libsamplerate;
 type SRC = Awaited<ReturnType<typeof create>>;
 
 /** Converts a stream of PCM16 chunks from one rate to another, keeping filter state across chunks. */

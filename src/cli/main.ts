@@ -11,6 +11,14 @@ const COMMANDS: Record<string, Command> = {
     summary: 'start the HTTP/WebSocket server (configured by environment variables; see README)',
     run: async () => (await import('./serve.ts')).serve(),
   },
+  transcribe: {
+    summary: 'print the transcript of a WAV file, recognised with the local speech stack',
+    run: async (args) => (await import('./transcribe.ts')).transcribe(args),
+  },
+  synthesize: {
+    summary: 'speak text into a WAV file with the local speech stack',
+    run: async (args) => (await import('./synthesize.ts')).synthesize(args),
+  },
   doctor: {
     summary: 'check this machine: Node, speech packages, Redis, port; prints how to fix what is missing',
     run: async () => (await import('./doctor.ts')).doctor(),

@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+/** Runs the real CLI in a plain Node process, as a user would (no test-runner module loading). */
+async function rtvoice(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/rtvoice.js', ...args], {
+      env: { ...process.env, REDIS_URL: '' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const failed = err as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+describe('rtvoice CLI', () => {
+  it('synthesizes text to a WAV file and transcribes it back', async () => {
+    const wav = join(mkdtempSync(join(tmpdir(), 'rtvoice-cli-')), 'reply.wav');
+    const spoken = await rtvoice(
+      'synthesize',
+      'Your claim has been filed. Thank you for calling.',
+      '--out',
+      wav,
+    );
+    expect(spoken.code).toBe(0);
+    expect(spoken.stderr).toMatch(/wrote .*reply\.wav: \d+\.\d+ s at 16000 Hz/);
+    const heard = await rtvoice('transcribe', wav);
+    expect(heard.code).toBe(0);
+    const lastLine = heard.stdout.trim().split('\n').at(-1)!;
+    expect(lastLine).toMatch(/claim/);
+    expect(lastLine).toMatch(/thank you/);
+  });
+
+  it('explains a file that is not a WAV', async () => {
+    const result = await rtvoice('transcribe', 'package.json');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('not a WAV file');
+  });
+
+  it('prints usage for unknown commands and missing arguments', async () => {
+    expect((await rtvoice('frobnicate')).stderr).toContain('unknown command "frobnicate"');
+    const usage = await rtvoice('synthesize', 'hello');
+    expect(usage.code).toBe(1);
+    expect(usage.stderr).toContain('--out');
+  });
+
+  it('doctor reports a ready machine', async () => {
+    const result = await rtvoice('doctor');
+    expect(result.stdout).toContain('✓ Node.js v24');
+    expect(result.stdout).toContain('pocketsphinx (configured)');
+    expect(result.code).toBe(0);
+  });
+});
