@@ -18,7 +18,18 @@ export interface Config {
   readonly log: { readonly level: EnvValues['LOG_LEVEL']; readonly format: EnvValues['LOG_FORMAT'] };
   readonly streamingMode: StreamingMode;
   readonly redis: { readonly url: string | undefined };
-  readonly speech: { readonly stt: EnvValues['STT_PROVIDER']; readonly tts: EnvValues['TTS_PROVIDER'] };
+  readonly speech: {
+    readonly stt: EnvValues['STT_PROVIDER'];
+    readonly tts: EnvValues['TTS_PROVIDER'];
+    readonly sttWorkers: number;
+    readonly ttsWorkers: number;
+    readonly recognizerPool: {
+      readonly maxSize: number;
+      readonly warmSize: number;
+      readonly sessionHoldMs: number;
+    };
+  };
+  readonly poolAcquireTimeoutMs: number;
   readonly llm: {
     readonly openaiBaseUrl: string | undefined;
     readonly openaiApiKey: string | undefined;
@@ -78,6 +89,13 @@ function parseEnvVars(env: Readonly<Record<string, string | undefined>>): EnvVal
       problems.push(`${name}: expected ${spec.expected}, got ${shown}`);
     }
   }
+  const [poolSize, warmSize] = [
+    values.STT_POOL_SIZE as number | undefined,
+    values.STT_POOL_WARM as number | undefined,
+  ];
+  if (poolSize !== undefined && warmSize !== undefined && warmSize > poolSize) {
+    problems.push(`STT_POOL_WARM: expected at most STT_POOL_SIZE (${poolSize}), got ${warmSize}`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return values as EnvValues;
 }
@@ -95,7 +113,18 @@ function toConfig(v: EnvValues): Config {
     log: { level: v.LOG_LEVEL, format: v.LOG_FORMAT },
     streamingMode: v.ACS_STREAMING_MODE,
     redis: { url: v.REDIS_URL },
-    speech: { stt: v.STT_PROVIDER, tts: v.TTS_PROVIDER },
+    speech: {
+      stt: v.STT_PROVIDER,
+      tts: v.TTS_PROVIDER,
+      sttWorkers: v.STT_WORKERS,
+      ttsWorkers: v.TTS_WORKERS,
+      recognizerPool: {
+        maxSize: v.STT_POOL_SIZE,
+        warmSize: v.STT_POOL_WARM,
+        sessionHoldMs: v.STT_SESSION_HOLD_MS,
+      },
+    },
+    poolAcquireTimeoutMs: v.POOL_ACQUIRE_TIMEOUT_MS,
     llm: {
       openaiBaseUrl: v.OPENAI_BASE_URL,
       openaiApiKey: v.OPENAI_API_KEY,
@@ -113,7 +142,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     server: config.server,
     streamingMode: config.streamingMode,
     redis: config.redis.url === undefined ? 'embedded (in-memory)' : maskUrl(config.redis.url),
-    speech: config.speech,
+    speech: { stt: config.speech.stt, tts: config.speech.tts },
     llm: config.llm.azureEndpoint ?? config.llm.openaiBaseUrl ?? 'offline flow agent',
     otlpEndpoint: config.telemetry.otlpEndpoint ?? 'off',
   };

@@ -94,6 +94,28 @@ export const ENV_VARS = {
   ).asSecret(),
   STT_PROVIDER: oneOf(['pocketsphinx', 'azure'], 'Speech-to-text provider.').withDefault('pocketsphinx'),
   TTS_PROVIDER: oneOf(['flite', 'espeak', 'azure'], 'Text-to-speech provider.').withDefault('flite'),
+  STT_WORKERS: int(
+    1,
+    32,
+    'Worker threads running the local recogniser (pocketsphinx decoders block).',
+  ).withDefault('2'),
+  STT_POOL_SIZE: int(1, 1000, 'Most speech recognizers open at once: one per active call.').withDefault('16'),
+  STT_POOL_WARM: int(
+    0,
+    100,
+    'Recognizers loaded before calls arrive and kept ready (pocketsphinx: about 0.4 s and 100 MB each).',
+  ).withDefault('2'),
+  STT_SESSION_HOLD_MS: int(
+    0,
+    600_000,
+    'How long a released recognizer stays reserved for its session, so a reconnecting call gets its own back.',
+  ).withDefault('30000'),
+  TTS_WORKERS: int(1, 32, 'Worker threads running the local synthesiser (flite blocks).').withDefault('2'),
+  POOL_ACQUIRE_TIMEOUT_MS: int(
+    10,
+    60_000,
+    'How long a call waits for a free pooled resource (recognizer, LLM client) before it fails.',
+  ).withDefault('3000'),
   OPENAI_BASE_URL: url(
     ['http:', 'https:'],
     'Base URL of an OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp). With neither this nor an Azure endpoint, the offline flow agent answers.',

@@ -1,25 +1,34 @@
 import type { Config } from '../config/config.ts';
 import { aptInstallCommand, missingDependencies } from '../speech/system-dependencies.ts';
+import type { SpeechServices } from '../speech/speech-services.ts';
 import type { RedisManager } from '../state/redis-manager.ts';
 import type { ReadinessCheck } from './readiness.ts';
 
 /** One readiness check per dependency the configuration uses. */
-export function createReadinessChecks(config: Config, redis: RedisManager | undefined): ReadinessCheck[] {
-  const checks: ReadinessCheck[] = [speechCheck([config.speech.stt, config.speech.tts])];
+export function createReadinessChecks(
+  config: Config,
+  redis: RedisManager | undefined,
+  speech: SpeechServices | undefined,
+): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [speechCheck([config.speech.stt, config.speech.tts], speech)];
   if (redis) checks.push({ name: 'redis', run: () => redis.ping() });
   const llm = llmProbe(config);
   if (llm) checks.push(llm);
   return checks;
 }
 
-function speechCheck(providers: readonly string[]): ReadinessCheck {
+/** The configured providers' libraries are installed and the warm recognizers are loaded. */
+function speechCheck(providers: readonly string[], speech: SpeechServices | undefined): ReadinessCheck {
   return {
     name: 'speech',
     run: () => {
       const missing = missingDependencies(providers);
-      if (missing.length === 0) return Promise.resolve();
-      const what = missing.map((dependency) => dependency.description).join(', ');
-      return Promise.reject(new Error(`missing ${what}; install with: ${aptInstallCommand(missing)}`));
+      if (missing.length > 0) {
+        const what = missing.map((dependency) => dependency.description).join(', ');
+        return Promise.reject(new Error(`missing ${what}; install with: ${aptInstallCommand(missing)}`));
+      }
+      const problem = speech?.problem();
+      return problem === undefined ? Promise.resolve() : Promise.reject(new Error(problem));
     },
   };
 }

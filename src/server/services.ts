@@ -1,5 +1,7 @@
 import type { Config } from '../config/config.ts';
 import { ConnectionManager } from '../connections/connection-manager.ts';
+import { RtvoiceError } from '../errors.ts';
+import { SpeechServices } from '../speech/speech-services.ts';
 import { RedisManager } from '../state/redis-manager.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
@@ -13,28 +15,44 @@ export interface Services {
   readonly metrics: Metrics;
   readonly connections: ConnectionManager;
   readonly redis: RedisManager | undefined;
+  /** Undefined when the machine lacks the configured providers' libraries (readiness names them). */
+  readonly speech: SpeechServices | undefined;
   readonly readinessChecks: readonly ReadinessCheck[];
 }
 
 export function createServices(config: Config, log: Logger): Services {
   const redis = config.redis.url === undefined ? undefined : new RedisManager(config.redis.url, log);
+  const metrics = new Metrics();
+  const speech = createSpeech(config, metrics, log);
   return {
     config,
     log,
-    metrics: new Metrics(),
+    metrics,
     connections: new ConnectionManager(),
     redis,
-    readinessChecks: createReadinessChecks(config, redis),
+    speech,
+    readinessChecks: createReadinessChecks(config, redis, speech),
   };
+}
+
+function createSpeech(config: Config, metrics: Metrics, log: Logger): SpeechServices | undefined {
+  try {
+    return new SpeechServices(config, metrics.pools);
+  } catch (err) {
+    if (!(err instanceof RtvoiceError && err.code === 'SPEECH_DEPENDENCY_MISSING')) throw err;
+    log.error({ err: err.message }, 'speech stack unavailable: calls cannot be served until it is installed');
+    return undefined;
+  }
 }
 
 /** Starts what runs in the background: Redis connecting, metric sampling. */
 export function startServices(services: Services): void {
   services.metrics.start();
   services.redis?.start();
+  services.speech?.warm(services.log);
 }
 
 export async function closeServices(services: Services): Promise<void> {
   services.metrics.stop();
-  await services.redis?.close();
+  await Promise.all([services.redis?.close(), services.speech?.close()]);
 }

@@ -8,10 +8,10 @@ export const LOCAL_STT_PROVIDERS = ['pocketsphinx'] as const;
 export const LOCAL_TTS_PROVIDERS = ['flite', 'espeak'] as const;
 
 /** The speech-to-text provider of that name. */
-export function createStt(name: string): SttProvider {
+export function createStt(name: string, options: { workers?: number } = {}): SttProvider {
   switch (name) {
     case 'pocketsphinx':
-      return new PocketsphinxStt();
+      return new PocketsphinxStt(options);
     default:
       throw new RtvoiceError(
         'UNKNOWN_PROVIDER',
@@ -21,10 +21,10 @@ export function createStt(name: string): SttProvider {
 }
 
 /** The text-to-speech provider of that name. */
-export function createTts(name: string): TtsProvider {
+export function createTts(name: string, options: { workers?: number } = {}): TtsProvider {
   switch (name) {
     case 'flite':
-      return new FliteTts();
+      return new FliteTts(options);
     case 'espeak':
       return new EspeakTts();
     default:

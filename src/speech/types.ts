@@ -20,6 +20,8 @@ export interface RecognizerEvents {
 
 /** One caller's audio stream being recognised: 16 kHz PCM16 in, partial and final results out. */
 export interface Recognizer extends EventEmitter<RecognizerEvents> {
+  /** True once closed or failed; a closed recognizer takes no more audio. */
+  readonly closed: boolean;
   /** Adds audio; an utterance starts with the first audio after a flush. */
   write(samples: Pcm16): void;
   /** Ends the utterance: resolves (and emits `final`) with its result, empty text when nothing was said. */

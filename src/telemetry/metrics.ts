@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { PoolMetrics } from '../pools/pool-metrics.ts';
 
 /** Lag buckets in seconds: the event loop should stay well under 20 ms on the audio path. */
 const LAG_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1];
@@ -46,6 +47,8 @@ export class Metrics {
     buckets: LAG_BUCKETS,
     registers: [this.registry],
   });
+
+  readonly pools = new PoolMetrics(this.registry);
 
   private lagTimer: NodeJS.Timeout | undefined;
 

@@ -3,9 +3,20 @@ import { loadConfig, type Config } from '../../src/config/config.ts';
 import { createLogger, type Logger } from '../../src/telemetry/logger.ts';
 import { initTracing } from '../../src/telemetry/tracing.ts';
 
-/** A configuration for tests: loopback, a free port, no .env file, plus any overrides. */
+/** A configuration for tests: loopback, a free port, no .env file, no warm recognizers, plus any overrides. */
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ env: { HOST: '127.0.0.1', PORT: '0', NODE_ENV: 'test', ...env }, envFile: null });
+  return loadConfig({
+    env: {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      NODE_ENV: 'test',
+      STT_POOL_WARM: '0',
+      STT_WORKERS: '1',
+      TTS_WORKERS: '1',
+      ...env,
+    },
+    envFile: null,
+  });
 }
 
 /** A logger whose JSON lines the test can read back. */

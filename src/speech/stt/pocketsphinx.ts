@@ -178,7 +178,7 @@ class WorkerRecognizer extends EventEmitter<RecognizerEvents> implements Recogni
   }[] = [];
   private samplesWritten = 0;
   private utteranceStartMs: number | undefined;
-  private closed = false;
+  private isClosed = false;
 
   constructor(thread: DecoderThread, id: number) {
     super();
@@ -186,15 +186,19 @@ class WorkerRecognizer extends EventEmitter<RecognizerEvents> implements Recogni
     this.id = id;
   }
 
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
   write(samples: Pcm16): void {
-    if (this.closed) throw new SttError('recognizer is closed');
+    if (this.isClosed) throw new SttError('recognizer is closed');
     this.utteranceStartMs ??= durationMs(this.samplesWritten, 16000);
     this.samplesWritten += samples.length;
     this.thread.post({ type: 'audio', id: this.id, samples });
   }
 
   flush(): Promise<SttResult> {
-    if (this.closed) return Promise.reject(new SttError('recognizer is closed'));
+    if (this.isClosed) return Promise.reject(new SttError('recognizer is closed'));
     const startMs = this.utteranceStartMs ?? durationMs(this.samplesWritten, 16000);
     this.utteranceStartMs = undefined;
     return new Promise((resolve, reject) => {
@@ -204,13 +208,13 @@ class WorkerRecognizer extends EventEmitter<RecognizerEvents> implements Recogni
   }
 
   setGrammar(jsgf: string | undefined): void {
-    if (this.closed) throw new SttError('recognizer is closed');
+    if (this.isClosed) throw new SttError('recognizer is closed');
     this.thread.post({ type: 'grammar', id: this.id, grammar: jsgf });
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.isClosed) return;
+    this.isClosed = true;
     this.thread.release(this.id);
     this.rejectPending(new SttError('recognizer closed before its result arrived'));
   }
@@ -226,7 +230,7 @@ class WorkerRecognizer extends EventEmitter<RecognizerEvents> implements Recogni
 
   /** The worker died or the decoder failed: this recognizer is finished. */
   fail(error: Error): void {
-    this.closed = true;
+    this.isClosed = true;
     this.rejectPending(error);
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }

@@ -29,7 +29,14 @@ describe('loadConfig', () => {
     });
     expect(config.streamingMode).toBe('media');
     expect(config.redis.url).toBeUndefined();
-    expect(config.speech).toEqual({ stt: 'pocketsphinx', tts: 'flite' });
+    expect(config.speech).toEqual({
+      stt: 'pocketsphinx',
+      tts: 'flite',
+      sttWorkers: 2,
+      ttsWorkers: 2,
+      recognizerPool: { maxSize: 16, warmSize: 2, sessionHoldMs: 30_000 },
+    });
+    expect(config.poolAcquireTimeoutMs).toBe(3000);
     expect(config.telemetry).toEqual({ serviceName: 'rtvoice', otlpEndpoint: undefined });
   });
 
@@ -64,6 +71,12 @@ describe('loadConfig', () => {
       'ACS_STREAMING_MODE: expected one of media, transcription, voice_live, got "telepathy"',
       'REDIS_URL: expected a URL starting with redis:// or rediss://, got (hidden)',
       'SHUTDOWN_GRACE_MS: expected an integer from 0 to 600000, got "-5"',
+    ]);
+  });
+
+  it('checks that the warm tier fits in the pool', () => {
+    expect(problemsOf({ STT_POOL_SIZE: '4', STT_POOL_WARM: '5' })).toEqual([
+      'STT_POOL_WARM: expected at most STT_POOL_SIZE (4), got 5',
     ]);
   });
 
