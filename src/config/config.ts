@@ -21,7 +21,6 @@ export interface Config {
   readonly speech: {
     readonly stt: EnvValues['STT_PROVIDER'];
     readonly tts: EnvValues['TTS_PROVIDER'];
-    readonly sttWorkers: number;
     readonly ttsWorkers: number;
     readonly recognizerPool: {
       readonly maxSize: number;
@@ -116,7 +115,6 @@ function toConfig(v: EnvValues): Config {
     speech: {
       stt: v.STT_PROVIDER,
       tts: v.TTS_PROVIDER,
-      sttWorkers: v.STT_WORKERS,
       ttsWorkers: v.TTS_WORKERS,
       recognizerPool: {
         maxSize: v.STT_POOL_SIZE,

@@ -94,12 +94,11 @@ export const ENV_VARS = {
   ).asSecret(),
   STT_PROVIDER: oneOf(['pocketsphinx', 'azure'], 'Speech-to-text provider.').withDefault('pocketsphinx'),
   TTS_PROVIDER: oneOf(['flite', 'espeak', 'azure'], 'Text-to-speech provider.').withDefault('flite'),
-  STT_WORKERS: int(
+  STT_POOL_SIZE: int(
     1,
-    32,
-    'Worker threads running the local recogniser (pocketsphinx decoders block).',
-  ).withDefault('2'),
-  STT_POOL_SIZE: int(1, 1000, 'Most speech recognizers open at once: one per active call.').withDefault('16'),
+    1000,
+    'Most speech recognizers open at once: one per active call (pocketsphinx: one worker thread each).',
+  ).withDefault('16'),
   STT_POOL_WARM: int(
     0,
     100,

@@ -8,7 +8,7 @@ export const LOCAL_STT_PROVIDERS = ['pocketsphinx'] as const;
 export const LOCAL_TTS_PROVIDERS = ['flite', 'espeak'] as const;
 
 /** The speech-to-text provider of that name. */
-export function createStt(name: string, options: { workers?: number } = {}): SttProvider {
+export function createStt(name: string, options: { maxWorkers?: number } = {}): SttProvider {
   switch (name) {
     case 'pocketsphinx':
       return new PocketsphinxStt(options);

@@ -16,7 +16,7 @@ export class SpeechServices {
 
   constructor(config: Config, poolMetrics: PoolMetrics) {
     const { speech } = config;
-    this.stt = createStt(speech.stt, { workers: speech.sttWorkers });
+    this.stt = createStt(speech.stt, { maxWorkers: speech.recognizerPool.maxSize });
     this.tts = createTts(speech.tts, { workers: speech.ttsWorkers });
     const stt = this.stt;
     this.recognizers = new ResourcePool<Recognizer>(

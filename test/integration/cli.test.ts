@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { wordErrorRate } from '../../src/speech/wer.ts';
 
 const run = promisify(execFile);
 
@@ -34,8 +35,11 @@ describe('rtvoice CLI', () => {
     const heard = await rtvoice('transcribe', wav);
     expect(heard.code).toBe(0);
     const lastLine = heard.stdout.trim().split('\n').at(-1)!;
-    expect(lastLine).toMatch(/claim/);
-    expect(lastLine).toMatch(/thank you/);
+    expect(lastLine).toMatch(/claim has been filed/);
+    expect(wordErrorRate([['Your claim has been filed. Thank you for calling.', lastLine]])).toBeLessThan(
+      0.35,
+    );
+    expect(heard.stderr).toMatch(/\[\d+\.\d\d-\d+\.\d\d s\] /); // one line per utterance
   });
 
   it('explains a file that is not a WAV', async () => {

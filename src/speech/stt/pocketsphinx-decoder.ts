@@ -85,6 +85,10 @@ export class PocketsphinxDecoder {
       '16000',
       '-logfn',
       '/dev/null',
+      // No second flat-lexicon pass at the end of each utterance: it tripled finalize time for no
+      // accuracy gain on live speech (see docs/PERFORMANCE.md).
+      '-fwdflat',
+      'no',
     ];
     const config: Ptr = lib.cmdLnParse(null, lib.args(), argv.length, argv, 1);
     if (!config) throw new Error(`pocketsphinx rejected its configuration (model in ${modelDir})`);

@@ -12,31 +12,30 @@ import {
   type SttResult,
 } from '../types.ts';
 import type { FromWorker, ToWorker, WorkerOptions } from '../workers/pocketsphinx-protocol.ts';
+import { workerUrl } from '../workers/worker-url.ts';
 import type { Hypothesis } from './pocketsphinx-decoder.ts';
 
 export interface PocketsphinxOptions {
-  /** Worker threads, each holding decoders; recognizers go to the least loaded. */
-  readonly workers: number;
+  /**
+   * Worker threads at most. Each runs one active decoder: two decoders sharing a thread made a flush
+   * wait behind the other's audio (finalize p95 300+ ms instead of about 70 ms).
+   */
+  readonly maxWorkers: number;
   readonly partialIntervalMs: number;
-  readonly maxIdleDecodersPerWorker: number;
 }
 
-const DEFAULTS: PocketsphinxOptions = { workers: 2, partialIntervalMs: 150, maxIdleDecodersPerWorker: 4 };
-
-// The worker is a .ts file when running from source and .js when built.
-const WORKER_URL = new URL(
-  `../workers/pocketsphinx-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
-  import.meta.url,
-);
+const DEFAULTS: PocketsphinxOptions = { maxWorkers: 16, partialIntervalMs: 150 };
+const WORKER_URL = workerUrl('../workers/pocketsphinx-worker', import.meta.url);
 
 /**
- * Offline speech recognition with Debian's pocketsphinx (US English), each decoder in a worker thread so
- * the event loop never waits on it. A crashed worker is replaced; its recognizers get an `error` event.
+ * Offline speech recognition with Debian's pocketsphinx (US English), each decoder in its own worker
+ * thread so the event loop never waits on it. Threads start on demand and keep their decoder loaded when
+ * a recognizer closes, ready for the next. A crashed thread's recognizers get an `error` event.
  */
 export class PocketsphinxStt implements SttProvider {
   readonly name = 'pocketsphinx';
   private readonly options: PocketsphinxOptions;
-  private readonly threads: DecoderThread[] = [];
+  private readonly threads = new Set<DecoderThread>();
   private nextId = 1;
   private closed = false;
 
@@ -49,17 +48,11 @@ export class PocketsphinxStt implements SttProvider {
       );
     }
     this.options = { ...DEFAULTS, ...options };
-    for (let i = 0; i < this.options.workers; i += 1) this.threads.push(this.startThread());
-  }
-
-  /** Loads `perWorker` decoders in every worker ahead of the first calls (about 0.4 s each). */
-  async warm(perWorker: number): Promise<void> {
-    await Promise.all(this.threads.map((thread) => thread.warm(perWorker)));
   }
 
   async open(options: RecognizerOptions = {}): Promise<Recognizer> {
     if (this.closed) throw new SttError('the pocketsphinx provider is closed');
-    const thread = this.threads.reduce((a, b) => (b.load < a.load ? b : a));
+    const thread = this.pickThread();
     const recognizer = new WorkerRecognizer(thread, this.nextId++);
     await thread.open(recognizer, options.grammar);
     if (options.signal) {
@@ -71,20 +64,22 @@ export class PocketsphinxStt implements SttProvider {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.threads.map((thread) => thread.terminate()));
+    await Promise.all([...this.threads].map((thread) => thread.terminate()));
   }
 
-  private startThread(): DecoderThread {
+  /** An idle thread, else a new one, else (at the limit) the least loaded. */
+  private pickThread(): DecoderThread {
+    let least: DecoderThread | undefined;
+    for (const thread of this.threads) {
+      if (thread.load === 0) return thread;
+      if (!least || thread.load < least.load) least = thread;
+    }
+    if (least && this.threads.size >= this.options.maxWorkers) return least;
     const thread = new DecoderThread(
-      {
-        partialIntervalMs: this.options.partialIntervalMs,
-        maxIdleDecoders: this.options.maxIdleDecodersPerWorker,
-      },
-      () => {
-        if (this.closed) return;
-        this.threads[this.threads.indexOf(thread)] = this.startThread();
-      },
+      { partialIntervalMs: this.options.partialIntervalMs, maxIdleDecoders: 1 },
+      () => this.threads.delete(thread),
     );
+    this.threads.add(thread);
     return thread;
   }
 }
@@ -94,7 +89,6 @@ class DecoderThread {
   private readonly worker: Worker;
   private readonly recognizers = new Map<number, WorkerRecognizer>();
   private readonly opening = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
-  private warming: { resolve: () => void; reject: (err: Error) => void } | undefined;
   private dead = false;
 
   constructor(options: WorkerOptions, onDeath: () => void) {
@@ -106,7 +100,6 @@ class DecoderThread {
       this.dead = true;
       const error = new SttError(`speech recognition worker stopped: ${reason}`);
       for (const pending of this.opening.values()) pending.reject(error);
-      this.warming?.reject(error);
       for (const recognizer of this.recognizers.values()) recognizer.fail(error);
       this.recognizers.clear();
       onDeath();
@@ -127,13 +120,6 @@ class DecoderThread {
     });
   }
 
-  warm(count: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.warming = { resolve, reject };
-      this.post({ type: 'warm', count });
-    });
-  }
-
   post(message: ToWorker): void {
     if (this.dead) throw new SttError('speech recognition worker is not running');
     this.worker.postMessage(message);
@@ -149,11 +135,6 @@ class DecoderThread {
   }
 
   private receive(message: FromWorker): void {
-    if (message.type === 'warmed') {
-      this.warming?.resolve();
-      this.warming = undefined;
-      return;
-    }
     const opening = this.opening.get(message.id);
     if (opening && (message.type === 'opened' || message.type === 'error')) {
       this.opening.delete(message.id);

@@ -6,8 +6,8 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 
 /**
  * Turns plain text or SSML-lite (`<speak>` with `<break time="300ms"/>` or `time="1s"`; other tags are
- * dropped and their text kept) into sentences and pauses, one synthesis call per sentence so the first
- * audio comes early.
+ * dropped and their text kept) into sentences and pauses, one synthesis call per sentence (and the first
+ * clause alone) so the first audio comes early.
  */
 export function toSpeechParts(input: string): SpeechPart[] {
   const parts: SpeechPart[] = [];
@@ -23,7 +23,19 @@ export function toSpeechParts(input: string): SpeechPart[] {
     const text = isSsml ? decodeEntities(piece.replace(/<[^>]*>/g, ' ')) : piece;
     for (const sentence of splitSentences(text)) parts.push({ text: sentence });
   }
-  return parts;
+  return splitFirstClause(parts);
+}
+
+/**
+ * Speaks the first clause of a long opening sentence on its own ("Hello, …", "Sure, …"): it renders in a
+ * few milliseconds, and the rest renders while it plays, so the caller hears the reply sooner.
+ */
+function splitFirstClause(parts: SpeechPart[]): SpeechPart[] {
+  const first = parts[0];
+  if (!first || !('text' in first)) return parts;
+  const match = /^(.+?[,;:])\s+(.+)$/.exec(first.text);
+  if (!match || match[2]!.split(' ').length < 4) return parts;
+  return [{ text: match[1]! }, { text: match[2]! }, ...parts.slice(1)];
 }
 
 /** Sentences ending in . ! ? (keeping decimals like 3.5 whole), trimmed; a tail without punctuation counts too. */

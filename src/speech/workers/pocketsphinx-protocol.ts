@@ -6,15 +6,13 @@ export type ToWorker =
   | { readonly type: 'audio'; readonly id: number; readonly samples: Int16Array }
   | { readonly type: 'grammar'; readonly id: number; readonly grammar: string | undefined }
   | { readonly type: 'flush'; readonly id: number }
-  | { readonly type: 'close'; readonly id: number }
-  | { readonly type: 'warm'; readonly count: number };
+  | { readonly type: 'close'; readonly id: number };
 
 export type FromWorker =
   | { readonly type: 'opened'; readonly id: number }
   | { readonly type: 'partial'; readonly id: number; readonly text: string }
   | { readonly type: 'final'; readonly id: number; readonly hypothesis: Hypothesis }
-  | { readonly type: 'error'; readonly id: number; readonly message: string }
-  | { readonly type: 'warmed'; readonly idle: number };
+  | { readonly type: 'error'; readonly id: number; readonly message: string };
 
 export interface WorkerOptions {
   /** How often partial results are read from the decoder (reading them costs a search). */

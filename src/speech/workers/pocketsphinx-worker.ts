@@ -71,12 +71,6 @@ function handle(message: ToWorker): void {
       else current.decoder.free();
       return;
     }
-    case 'warm': {
-      while (idle.length < Math.min(message.count, options.maxIdleDecoders))
-        idle.push(new PocketsphinxDecoder());
-      send({ type: 'warmed', idle: idle.length });
-      return;
-    }
   }
 }
 

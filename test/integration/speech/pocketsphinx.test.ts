@@ -6,7 +6,7 @@ import type { Recognizer, SttResult } from '../../../src/speech/types.ts';
 import { wordErrorRate } from '../../../src/speech/wer.ts';
 import { cards, join, librivox, silence, TEST_DATA_DIR } from '../../helpers/speech-data.ts';
 
-const stt = new PocketsphinxStt({ workers: 2 });
+const stt = new PocketsphinxStt();
 afterAll(() => stt.close());
 
 /** Streams audio in 20 ms frames, then ends the utterance. */
@@ -83,7 +83,7 @@ describe('PocketsphinxStt on real recorded speech', () => {
   });
 
   it('survives a crashed worker: its recognizers get an error, new ones work', async () => {
-    const local = new PocketsphinxStt({ workers: 1 });
+    const local = new PocketsphinxStt({ maxWorkers: 1 });
     try {
       const recognizer = await local.open();
       const errors: Error[] = [];
@@ -91,8 +91,8 @@ describe('PocketsphinxStt on real recorded speech', () => {
       recognizer.write(silence(100));
       const pending = recognizer.flush();
       // Kill the worker thread from outside, as a native crash would.
-      const threads = (local as unknown as { threads: { worker: Worker }[] }).threads;
-      await threads[0]!.worker.terminate();
+      const threads = (local as unknown as { threads: Set<{ worker: Worker }> }).threads;
+      await [...threads][0]!.worker.terminate();
       await expect(pending).rejects.toThrow(/worker stopped/);
       expect(errors).toHaveLength(1);
       const fresh = await local.open();

@@ -38,7 +38,7 @@ describe('FliteTts', () => {
       'How long does shipping take to Canada?',
       'Thank you very much, that is all I needed today.',
     ];
-    const stt = new PocketsphinxStt({ workers: 1 });
+    const stt = new PocketsphinxStt({ maxWorkers: 1 });
     try {
       const recognizer = await stt.open();
       const pairs: [string, string][] = [];

@@ -32,7 +32,6 @@ describe('loadConfig', () => {
     expect(config.speech).toEqual({
       stt: 'pocketsphinx',
       tts: 'flite',
-      sttWorkers: 2,
       ttsWorkers: 2,
       recognizerPool: { maxSize: 16, warmSize: 2, sessionHoldMs: 30_000 },
     });

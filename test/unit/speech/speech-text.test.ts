@@ -37,6 +37,15 @@ describe('toSpeechParts', () => {
     ).toEqual([{ text: 'Hello there .' }, { pauseMs: 300 }, { text: 'Fish & chips.' }, { pauseMs: 1500 }]);
   });
 
+  it('speaks the first clause of a long opening sentence on its own, for a faster start', () => {
+    expect(toSpeechParts('Sure, I can help you file a claim today. First, your name?')).toEqual([
+      { text: 'Sure,' },
+      { text: 'I can help you file a claim today.' },
+      { text: 'First, your name?' },
+    ]);
+    expect(toSpeechParts('Yes, of course.')).toEqual([{ text: 'Yes, of course.' }]);
+  });
+
   it('caps pauses at 5 s', () => {
     expect(toSpeechParts('<speak><break time="60s"/></speak>')).toEqual([{ pauseMs: 5000 }]);
   });
