@@ -2,8 +2,8 @@ import type { Pcm16 } from '../../audio/pcm.ts';
 import { RtvoiceError } from '../../errors.ts';
 import { aptInstallCommand, missingDependencies } from '../system-dependencies.ts';
 import { TtsError, type SynthesisRequest, type TtsProvider } from '../types.ts';
-import type { FliteJob, FliteResult } from '../workers/flite-worker.ts';
-import { RequestWorker } from '../workers/request-worker.ts';
+import type { FliteJob } from '../workers/flite-worker.ts';
+import { StreamWorker } from '../workers/stream-worker.ts';
 import { workerUrl } from '../workers/worker-url.ts';
 import { FLITE_VOICES, isFliteVoice } from './flite-synth.ts';
 import { streamSpeech, type RenderedAudio } from './stream.ts';
@@ -15,7 +15,7 @@ import { streamSpeech, type RenderedAudio } from './stream.ts';
 export class FliteTts implements TtsProvider {
   readonly name = 'flite';
   readonly defaultVoice = 'slt';
-  private readonly workers: RequestWorker<FliteJob, FliteResult>[];
+  private readonly workers: StreamWorker<FliteJob, RenderedAudio>[];
 
   constructor(options: { workers?: number } = {}) {
     const missing = missingDependencies(['flite']);
@@ -28,7 +28,7 @@ export class FliteTts implements TtsProvider {
     const url = workerUrl('../workers/flite-worker', import.meta.url);
     this.workers = Array.from(
       { length: options.workers ?? 2 },
-      () => new RequestWorker<FliteJob, FliteResult>(url),
+      () => new StreamWorker<FliteJob, RenderedAudio>(url),
     );
   }
 
@@ -42,21 +42,11 @@ export class FliteTts implements TtsProvider {
     const rate = request.rate ?? 1;
     return streamSpeech(request, (sentence) => {
       const worker = this.workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
-      const result = worker.request({ text: sentence, voice, rate });
-      result.catch(() => {}); // a sentence rendered ahead may never be read; its failure is not unhandled
-      return once(result);
+      return worker.request({ text: sentence, voice, rate });
     });
   }
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.stop()));
   }
-}
-
-async function* once(result: Promise<FliteResult>): AsyncGenerator<RenderedAudio> {
-  const answer = await result.catch((err: unknown) => {
-    throw new TtsError(`flite failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  });
-  if ('error' in answer) throw new TtsError(`flite failed: ${answer.error}`);
-  yield answer;
 }

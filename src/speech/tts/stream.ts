@@ -50,7 +50,7 @@ export async function* streamSpeech(
         yield new Int16Array(Math.round((part.pauseMs * request.sampleRate) / 1000));
         continue;
       }
-      for await (const audio of current!) {
+      for await (const audio of withTtsErrors(current!)) {
         if (signal.aborted) return;
         if (resampler?.fromRate !== audio.sampleRate) {
           if (resampler) yield resampler.flush();
@@ -66,5 +66,16 @@ export async function* streamSpeech(
   } finally {
     stop.abort(); // stops the sentence rendered ahead when the consumer leaves early
     resampler?.destroy();
+  }
+}
+
+/** Failures from a renderer (a dead worker, a crashed subprocess) surface as TtsError. */
+async function* withTtsErrors(audio: AsyncIterable<RenderedAudio>): AsyncGenerator<RenderedAudio> {
+  try {
+    yield* audio;
+  } catch (err) {
+    throw err instanceof TtsError
+      ? err
+      : new TtsError(`synthesis failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }

@@ -1,7 +1,9 @@
 import { parentPort } from 'node:worker_threads';
 import { fliteSynthesize, type FliteVoice } from '../tts/flite-synth.ts';
+import type { RenderedAudio } from '../tts/stream.ts';
+import type { StreamReply } from './stream-worker.ts';
 
-// Runs in a worker thread: flite blocks for 20-50 ms per sentence.
+// Runs in a worker thread: flite blocks for 20-50 ms per sentence. Chunks are posted as flite makes them.
 
 export interface FliteJob {
   readonly id: number;
@@ -10,21 +12,17 @@ export interface FliteJob {
   readonly rate: number;
 }
 
-export type FliteResult =
-  | { readonly id: number; readonly samples: Int16Array; readonly sampleRate: number }
-  | { readonly id: number; readonly error: string };
-
 const port = parentPort!;
+const reply = (message: StreamReply<RenderedAudio>, transfer: ArrayBuffer[] = []) =>
+  port.postMessage(message, transfer);
+
 port.on('message', (job: FliteJob) => {
   try {
-    const { samples, sampleRate } = fliteSynthesize(job.text, job.voice, job.rate);
-    port.postMessage({ id: job.id, samples, sampleRate } satisfies FliteResult, [
-      samples.buffer as ArrayBuffer,
-    ]);
+    fliteSynthesize(job.text, job.voice, job.rate, (samples, sampleRate) =>
+      reply({ id: job.id, chunk: { samples, sampleRate } }, [samples.buffer as ArrayBuffer]),
+    );
+    reply({ id: job.id, done: true });
   } catch (err) {
-    port.postMessage({
-      id: job.id,
-      error: err instanceof Error ? err.message : String(err),
-    } satisfies FliteResult);
+    reply({ id: job.id, error: err instanceof Error ? err.message : String(err) });
   }
 });
