@@ -3,9 +3,10 @@ import { parseArgs } from 'node:util';
 import { concatPcm16, type Pcm16 } from '../audio/pcm.ts';
 import { writeWav } from '../audio/wav.ts';
 import { errorMessage, RtvoiceError } from '../errors.ts';
+import { loadConfig } from '../config/config.ts';
 import { createTts } from '../speech/providers.ts';
 
-const USAGE = `Usage: rtvoice synthesize "<text>" --out <file.wav> [--voice <name>] [--rate <0.5-2>] [--provider flite|espeak] [--sample-rate <Hz>]
+const USAGE = `Usage: rtvoice synthesize "<text>" --out <file.wav> [--voice <name>] [--rate <0.5-2>] [--provider flite|espeak|azure] [--sample-rate <Hz>]
 
 Speaks the text (or SSML-lite: <speak>… <break time="300ms"/> …</speak>) into a 16-bit mono WAV file.
   --voice        flite: slt (default), kal16, awb, rms, kal; espeak: en-us (default), es, fr, de, …
@@ -29,7 +30,13 @@ export async function synthesize(args: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return values.help ? 0 : 1;
   }
-  const tts = createTts(values.provider);
+  let tts;
+  try {
+    tts = createTts(values.provider, { azure: loadConfig().azureSpeech });
+  } catch (err) {
+    process.stderr.write(`rtvoice synthesize: ${errorMessage(err)}\n`);
+    return 1;
+  }
   try {
     const sampleRate = Number(values['sample-rate']);
     const started = performance.now();

@@ -29,6 +29,12 @@ export interface Config {
     };
   };
   readonly poolAcquireTimeoutMs: number;
+  readonly azureSpeech: {
+    readonly key: string | undefined;
+    readonly region: string | undefined;
+    readonly endpoint: string | undefined;
+    readonly voice: string;
+  };
   readonly llm: {
     readonly openaiBaseUrl: string | undefined;
     readonly openaiApiKey: string | undefined;
@@ -95,6 +101,16 @@ function parseEnvVars(env: Readonly<Record<string, string | undefined>>): EnvVal
   if (poolSize !== undefined && warmSize !== undefined && warmSize > poolSize) {
     problems.push(`STT_POOL_WARM: expected at most STT_POOL_SIZE (${poolSize}), got ${warmSize}`);
   }
+  const usesAzureSpeech = values.STT_PROVIDER === 'azure' || values.TTS_PROVIDER === 'azure';
+  if (
+    usesAzureSpeech &&
+    values.AZURE_SPEECH_REGION === undefined &&
+    values.AZURE_SPEECH_ENDPOINT === undefined
+  ) {
+    problems.push(
+      'AZURE_SPEECH_REGION: expected a region (or AZURE_SPEECH_ENDPOINT) when a speech provider is azure',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return values as EnvValues;
 }
@@ -123,6 +139,12 @@ function toConfig(v: EnvValues): Config {
       },
     },
     poolAcquireTimeoutMs: v.POOL_ACQUIRE_TIMEOUT_MS,
+    azureSpeech: {
+      key: v.AZURE_SPEECH_KEY,
+      region: v.AZURE_SPEECH_REGION,
+      endpoint: v.AZURE_SPEECH_ENDPOINT,
+      voice: v.AZURE_TTS_VOICE,
+    },
     llm: {
       openaiBaseUrl: v.OPENAI_BASE_URL,
       openaiApiKey: v.OPENAI_API_KEY,

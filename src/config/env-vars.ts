@@ -115,6 +115,15 @@ export const ENV_VARS = {
     60_000,
     'How long a call waits for a free pooled resource (recognizer, LLM client) before it fails.',
   ).withDefault('3000'),
+  AZURE_SPEECH_KEY: text(
+    'Azure Speech resource key, for STT_PROVIDER=azure or TTS_PROVIDER=azure.',
+  ).asSecret(),
+  AZURE_SPEECH_REGION: text('Azure Speech region, e.g. eastus.'),
+  AZURE_SPEECH_ENDPOINT: url(
+    ['https:', 'http:'],
+    'Azure Speech endpoint overriding the region, e.g. a custom domain (needed for Entra ID tokens).',
+  ),
+  AZURE_TTS_VOICE: text('Default Azure neural voice.').withDefault('en-US-AvaMultilingualNeural'),
   OPENAI_BASE_URL: url(
     ['http:', 'https:'],
     'Base URL of an OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp). With neither this nor an Azure endpoint, the offline flow agent answers.',

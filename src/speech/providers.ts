@@ -1,11 +1,20 @@
+import type { Config } from '../config/config.ts';
 import { RtvoiceError } from '../errors.ts';
 import { PocketsphinxStt } from './stt/pocketsphinx.ts';
+import { AzureTts } from './tts/azure.ts';
 import { EspeakTts } from './tts/espeak.ts';
 import { FliteTts } from './tts/flite.ts';
 import type { SttProvider, TtsProvider } from './types.ts';
 
-export const LOCAL_STT_PROVIDERS = ['pocketsphinx'] as const;
-export const LOCAL_TTS_PROVIDERS = ['flite', 'espeak'] as const;
+export type AzureSpeechSettings = Config['azureSpeech'];
+
+/** The Speech service base URL: the configured endpoint, else the region's. */
+export function azureSpeechEndpoint(settings: AzureSpeechSettings, service: 'stt' | 'tts'): string {
+  if (settings.endpoint) return settings.endpoint;
+  if (!settings.region)
+    throw new RtvoiceError('CONFIG_INVALID', 'set AZURE_SPEECH_REGION or AZURE_SPEECH_ENDPOINT');
+  return `https://${settings.region}.${service}.speech.microsoft.com`;
+}
 
 /** The speech-to-text provider of that name. */
 export function createStt(name: string, options: { maxWorkers?: number } = {}): SttProvider {
@@ -15,22 +24,34 @@ export function createStt(name: string, options: { maxWorkers?: number } = {}): 
     default:
       throw new RtvoiceError(
         'UNKNOWN_PROVIDER',
-        `no speech-to-text provider "${name}"; use one of ${LOCAL_STT_PROVIDERS.join(', ')}`,
+        `no speech-to-text provider "${name}"; use pocketsphinx or azure`,
       );
   }
 }
 
 /** The text-to-speech provider of that name. */
-export function createTts(name: string, options: { workers?: number } = {}): TtsProvider {
+export function createTts(
+  name: string,
+  options: { workers?: number; azure?: AzureSpeechSettings } = {},
+): TtsProvider {
   switch (name) {
     case 'flite':
       return new FliteTts(options);
     case 'espeak':
       return new EspeakTts();
+    case 'azure': {
+      if (!options.azure)
+        throw new RtvoiceError('CONFIG_INVALID', 'the azure TTS provider needs its settings');
+      return new AzureTts({
+        endpoint: azureSpeechEndpoint(options.azure, 'tts'),
+        key: options.azure.key,
+        defaultVoice: options.azure.voice,
+      });
+    }
     default:
       throw new RtvoiceError(
         'UNKNOWN_PROVIDER',
-        `no text-to-speech provider "${name}"; use one of ${LOCAL_TTS_PROVIDERS.join(', ')}`,
+        `no text-to-speech provider "${name}"; use flite, espeak or azure`,
       );
   }
 }

@@ -17,7 +17,7 @@ export class SpeechServices {
   constructor(config: Config, poolMetrics: PoolMetrics) {
     const { speech } = config;
     this.stt = createStt(speech.stt, { maxWorkers: speech.recognizerPool.maxSize });
-    this.tts = createTts(speech.tts, { workers: speech.ttsWorkers });
+    this.tts = createTts(speech.tts, { workers: speech.ttsWorkers, azure: config.azureSpeech });
     const stt = this.stt;
     this.recognizers = new ResourcePool<Recognizer>(
       {
