@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.ts';
 import { RtvoiceError } from '../errors.ts';
+import { AzureStt } from './stt/azure.ts';
 import { PocketsphinxStt } from './stt/pocketsphinx.ts';
 import { AzureTts } from './tts/azure.ts';
 import { EspeakTts } from './tts/espeak.ts';
@@ -17,10 +18,17 @@ export function azureSpeechEndpoint(settings: AzureSpeechSettings, service: 'stt
 }
 
 /** The speech-to-text provider of that name. */
-export function createStt(name: string, options: { maxWorkers?: number } = {}): SttProvider {
+export function createStt(
+  name: string,
+  options: { maxWorkers?: number; azure?: AzureSpeechSettings } = {},
+): SttProvider {
   switch (name) {
     case 'pocketsphinx':
       return new PocketsphinxStt(options);
+    case 'azure':
+      if (!options.azure)
+        throw new RtvoiceError('CONFIG_INVALID', 'the azure STT provider needs its settings');
+      return new AzureStt(options.azure);
     default:
       throw new RtvoiceError(
         'UNKNOWN_PROVIDER',

@@ -16,7 +16,10 @@ export class SpeechServices {
 
   constructor(config: Config, poolMetrics: PoolMetrics) {
     const { speech } = config;
-    this.stt = createStt(speech.stt, { maxWorkers: speech.recognizerPool.maxSize });
+    this.stt = createStt(speech.stt, {
+      maxWorkers: speech.recognizerPool.maxSize,
+      azure: config.azureSpeech,
+    });
     this.tts = createTts(speech.tts, { workers: speech.ttsWorkers, azure: config.azureSpeech });
     const stt = this.stt;
     this.recognizers = new ResourcePool<Recognizer>(
