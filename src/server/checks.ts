@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.ts';
-import { aptInstallCommand, missingDependencies } from '../speech/system-dependencies.ts';
+import { describeMissing, missingDependencies } from '../speech/system-dependencies.ts';
 import type { SpeechServices } from '../speech/speech-services.ts';
 import type { RedisManager } from '../state/redis-manager.ts';
 import type { ReadinessCheck } from './readiness.ts';
@@ -23,10 +23,7 @@ function speechCheck(providers: readonly string[], speech: SpeechServices | unde
     name: 'speech',
     run: () => {
       const missing = missingDependencies(providers);
-      if (missing.length > 0) {
-        const what = missing.map((dependency) => dependency.description).join(', ');
-        return Promise.reject(new Error(`missing ${what}; install with: ${aptInstallCommand(missing)}`));
-      }
+      if (missing.length > 0) return Promise.reject(new Error(describeMissing(missing)));
       const problem = speech?.problem();
       return problem === undefined ? Promise.resolve() : Promise.reject(new Error(problem));
     },

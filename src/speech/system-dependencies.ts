@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { RtvoiceError } from '../errors.ts';
 
 /** Something a local speech provider needs from the operating system, and the Debian package that brings it. */
 export interface SystemDependency {
@@ -67,4 +68,16 @@ export function aptInstallCommand(missing: readonly SystemDependency[]): string 
   const packages = [...new Set(missing.map((dependency) => dependency.debianPackage))];
   const sudo = process.getuid?.() === 0 ? '' : 'sudo ';
   return `${sudo}apt-get update && ${sudo}apt-get install -y ${packages.join(' ')}`;
+}
+
+/** What is missing for these providers, said as one sentence with the command that fixes it. */
+export function describeMissing(missing: readonly SystemDependency[]): string {
+  return `missing ${missing.map((dependency) => dependency.description).join(', ')}; install with: ${aptInstallCommand(missing)}`;
+}
+
+/** Throws SPEECH_DEPENDENCY_MISSING, naming the packages to install, unless the provider's libraries are here. */
+export function requireDependencies(provider: string): void {
+  const missing = missingDependencies([provider]);
+  if (missing.length > 0)
+    throw new RtvoiceError('SPEECH_DEPENDENCY_MISSING', `${provider}: ${describeMissing(missing)}`);
 }

@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { durationMs, type Pcm16 } from '../../audio/pcm.ts';
-import { RtvoiceError } from '../../errors.ts';
-import { aptInstallCommand, missingDependencies } from '../system-dependencies.ts';
+import { requireDependencies } from '../system-dependencies.ts';
 import {
   SttError,
   type Recognizer,
@@ -40,13 +39,7 @@ export class PocketsphinxStt implements SttProvider {
   private closed = false;
 
   constructor(options: Partial<PocketsphinxOptions> = {}) {
-    const missing = missingDependencies(['pocketsphinx']);
-    if (missing.length > 0) {
-      throw new RtvoiceError(
-        'SPEECH_DEPENDENCY_MISSING',
-        `pocketsphinx needs ${missing.map((d) => d.description).join(' and ')}; install with: ${aptInstallCommand(missing)}`,
-      );
-    }
+    requireDependencies('pocketsphinx');
     this.options = { ...DEFAULTS, ...options };
   }
 

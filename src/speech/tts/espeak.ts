@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Pcm16 } from '../../audio/pcm.ts';
-import { RtvoiceError } from '../../errors.ts';
-import { aptInstallCommand, missingDependencies } from '../system-dependencies.ts';
+import { requireDependencies } from '../system-dependencies.ts';
 import { TtsError, type SynthesisRequest, type TtsProvider } from '../types.ts';
 import { streamSpeech, type RenderedAudio } from './stream.ts';
 
@@ -18,13 +17,7 @@ export class EspeakTts implements TtsProvider {
   readonly defaultVoice = 'en-us';
 
   constructor() {
-    const missing = missingDependencies(['espeak']);
-    if (missing.length > 0) {
-      throw new RtvoiceError(
-        'SPEECH_DEPENDENCY_MISSING',
-        `espeak needs the espeak-ng program; install with: ${aptInstallCommand(missing)}`,
-      );
-    }
+    requireDependencies('espeak');
   }
 
   synthesize(request: SynthesisRequest): AsyncIterable<Pcm16> {

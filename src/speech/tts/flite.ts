@@ -1,6 +1,5 @@
 import type { Pcm16 } from '../../audio/pcm.ts';
-import { RtvoiceError } from '../../errors.ts';
-import { aptInstallCommand, missingDependencies } from '../system-dependencies.ts';
+import { requireDependencies } from '../system-dependencies.ts';
 import { TtsError, type SynthesisRequest, type TtsProvider } from '../types.ts';
 import type { FliteJob } from '../workers/flite-worker.ts';
 import { StreamWorker } from '../workers/stream-worker.ts';
@@ -18,13 +17,7 @@ export class FliteTts implements TtsProvider {
   private readonly workers: StreamWorker<FliteJob, RenderedAudio>[];
 
   constructor(options: { workers?: number } = {}) {
-    const missing = missingDependencies(['flite']);
-    if (missing.length > 0) {
-      throw new RtvoiceError(
-        'SPEECH_DEPENDENCY_MISSING',
-        `flite needs ${missing.map((d) => d.description).join(' and ')}; install with: ${aptInstallCommand(missing)}`,
-      );
-    }
+    requireDependencies('flite');
     const url = workerUrl('../workers/flite-worker', import.meta.url);
     this.workers = Array.from(
       { length: options.workers ?? 2 },
