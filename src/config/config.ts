@@ -21,12 +21,12 @@ export interface Config {
   readonly speech: {
     readonly stt: EnvValues['STT_PROVIDER'];
     readonly tts: EnvValues['TTS_PROVIDER'];
-    readonly ttsWorkers: number;
     readonly recognizerPool: {
       readonly maxSize: number;
       readonly warmSize: number;
       readonly sessionHoldMs: number;
     };
+    readonly synthesizerPool: { readonly maxSize: number; readonly warmSize: number };
   };
   readonly poolAcquireTimeoutMs: number;
   readonly azureSpeech: {
@@ -94,12 +94,12 @@ function parseEnvVars(env: Readonly<Record<string, string | undefined>>): EnvVal
       problems.push(`${name}: expected ${spec.expected}, got ${shown}`);
     }
   }
-  const [poolSize, warmSize] = [
-    values.STT_POOL_SIZE as number | undefined,
-    values.STT_POOL_WARM as number | undefined,
-  ];
-  if (poolSize !== undefined && warmSize !== undefined && warmSize > poolSize) {
-    problems.push(`STT_POOL_WARM: expected at most STT_POOL_SIZE (${poolSize}), got ${warmSize}`);
+  for (const kind of ['STT', 'TTS'] as const) {
+    const size = values[`${kind}_POOL_SIZE`] as number | undefined;
+    const warm = values[`${kind}_POOL_WARM`] as number | undefined;
+    if (size !== undefined && warm !== undefined && warm > size) {
+      problems.push(`${kind}_POOL_WARM: expected at most ${kind}_POOL_SIZE (${size}), got ${warm}`);
+    }
   }
   const usesAzureSpeech = values.STT_PROVIDER === 'azure' || values.TTS_PROVIDER === 'azure';
   if (
@@ -131,12 +131,12 @@ function toConfig(v: EnvValues): Config {
     speech: {
       stt: v.STT_PROVIDER,
       tts: v.TTS_PROVIDER,
-      ttsWorkers: v.TTS_WORKERS,
       recognizerPool: {
         maxSize: v.STT_POOL_SIZE,
         warmSize: v.STT_POOL_WARM,
         sessionHoldMs: v.STT_SESSION_HOLD_MS,
       },
+      synthesizerPool: { maxSize: v.TTS_POOL_SIZE, warmSize: v.TTS_POOL_WARM },
     },
     poolAcquireTimeoutMs: v.POOL_ACQUIRE_TIMEOUT_MS,
     azureSpeech: {

@@ -109,7 +109,12 @@ export const ENV_VARS = {
     600_000,
     'How long a released recognizer stays reserved for its session, so a reconnecting call gets its own back.',
   ).withDefault('30000'),
-  TTS_WORKERS: int(1, 32, 'Worker threads running the local synthesiser (flite blocks).').withDefault('2'),
+  TTS_POOL_SIZE: int(
+    1,
+    1000,
+    'Most synthesizers in use at once; a call keeps one for its duration (flite: one worker thread each).',
+  ).withDefault('16'),
+  TTS_POOL_WARM: int(0, 100, 'Synthesizers started before calls arrive and kept ready.').withDefault('2'),
   POOL_ACQUIRE_TIMEOUT_MS: int(
     10,
     60_000,

@@ -6,66 +6,74 @@ import type { Logger } from '../telemetry/logger.ts';
 import { createStt, createTts } from './providers.ts';
 import type { Recognizer, SttProvider, TtsProvider } from './types.ts';
 
-/** The speech stack of one server: providers, and the pool of recognizers calls draw from. */
+/**
+ * The speech stack of one server: the pools calls draw from. A call takes one recognizer and one
+ * synthesizer for its duration; a session that comes back soon gets its own recognizer again.
+ */
 export class SpeechServices {
   readonly stt: SttProvider;
-  readonly tts: TtsProvider;
-  /** The seed's STTResourcePool: one recognizer per call, warm ones loaded ahead. */
+  /** The seed's STTResourcePool: pocketsphinx decoders (one worker thread each), warm ones loaded ahead. */
   readonly recognizers: ResourcePool<Recognizer>;
+  /** The seed's TTSResourcePool: flite gets one worker thread per synthesizer, so calls never queue behind each other. */
+  readonly synthesizers: ResourcePool<TtsProvider>;
   private warmUp: { state: 'warming' | 'ready' } | { state: 'failed'; reason: string } = { state: 'warming' };
 
   constructor(config: Config, poolMetrics: PoolMetrics) {
     const { speech } = config;
-    this.stt = createStt(speech.stt, {
+    const stt = createStt(speech.stt, {
       maxWorkers: speech.recognizerPool.maxSize,
       azure: config.azureSpeech,
     });
-    this.tts = createTts(speech.tts, { workers: speech.ttsWorkers, azure: config.azureSpeech });
-    const stt = this.stt;
+    this.stt = stt;
     this.recognizers = new ResourcePool<Recognizer>(
       {
         create: () => stt.open(),
         destroy: (recognizer) => recognizer.close(),
         isUsable: (recognizer) => !recognizer.closed,
       },
+      { name: 'stt', ...speech.recognizerPool, acquireTimeoutMs: config.poolAcquireTimeoutMs },
+      poolMetrics.observer('stt', () => this.recognizers.stats()),
+    );
+    this.synthesizers = new ResourcePool<TtsProvider>(
       {
-        name: 'stt',
-        maxSize: speech.recognizerPool.maxSize,
-        warmSize: speech.recognizerPool.warmSize,
-        sessionHoldMs: speech.recognizerPool.sessionHoldMs,
+        create: () => Promise.resolve(createTts(speech.tts, { workers: 1, azure: config.azureSpeech })),
+        destroy: (tts) => tts.close(),
+      },
+      {
+        name: 'tts',
+        ...speech.synthesizerPool,
+        sessionHoldMs: 0,
         acquireTimeoutMs: config.poolAcquireTimeoutMs,
       },
-      poolMetrics.observer('stt', () => this.recognizers.stats()),
+      poolMetrics.observer('tts', () => this.synthesizers.stats()),
     );
   }
 
-  /** Loads the warm recognizers in the background; readiness reports the outcome. */
+  /** Loads the warm tiers in the background; readiness reports the outcome. */
   warm(log: Logger): void {
     const started = performance.now();
-    this.recognizers.prepare().then(
+    Promise.all([this.recognizers.prepare(), this.synthesizers.prepare()]).then(
       () => {
         this.warmUp = { state: 'ready' };
-        log.info(
-          { ms: Math.round(performance.now() - started), ...this.recognizers.stats() },
-          'speech recognizers warm',
-        );
+        const ms = Math.round(performance.now() - started);
+        log.info({ ms, stt: this.recognizers.stats(), tts: this.synthesizers.stats() }, 'speech pools warm');
       },
       (err: unknown) => {
         this.warmUp = { state: 'failed', reason: errorMessage(err) };
-        log.error({ err }, 'speech recognizers failed to load');
+        log.error({ err }, 'speech pools failed to warm up');
       },
     );
   }
 
   /** Undefined when ready; otherwise why calls cannot be served yet. */
   problem(): string | undefined {
-    if (this.warmUp.state === 'warming') return 'loading speech recognizers';
-    if (this.warmUp.state === 'failed') return `speech recognizers failed to load: ${this.warmUp.reason}`;
+    if (this.warmUp.state === 'warming') return 'loading speech recognizers and synthesizers';
+    if (this.warmUp.state === 'failed') return `speech pools failed to warm up: ${this.warmUp.reason}`;
     return undefined;
   }
 
   async close(): Promise<void> {
-    await this.recognizers.drain();
-    await Promise.all([this.stt.close(), this.tts.close()]);
+    await Promise.all([this.recognizers.drain(), this.synthesizers.drain()]);
+    await this.stt.close();
   }
 }

@@ -11,7 +11,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
       PORT: '0',
       NODE_ENV: 'test',
       STT_POOL_WARM: '0',
-      TTS_WORKERS: '1',
+      TTS_POOL_WARM: '0',
       ...env,
     },
     envFile: null,

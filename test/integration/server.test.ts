@@ -200,19 +200,27 @@ describe('readiness', () => {
 });
 
 describe('speech services', () => {
-  it('loads warm recognizers at start-up, reports readiness when they are loaded, and exposes the pool', async () => {
-    await withServer({ STT_POOL_WARM: '1' }, async (server) => {
+  it('loads warm recognizers and synthesizers at start-up, reports readiness when loaded, and exposes the pools', async () => {
+    await withServer({ STT_POOL_WARM: '1', TTS_POOL_WARM: '1' }, async (server) => {
       let body = (await (await fetch(`${server.url}/api/v1/readiness`)).json()) as {
         checks: Record<string, { status: string; error?: string }>;
       };
       for (let i = 0; i < 50 && body.checks['speech']?.status !== 'healthy'; i += 1) {
-        expect(body.checks['speech']?.error).toMatch(/loading speech recognizers/);
+        expect(body.checks['speech']?.error).toMatch(/loading speech/);
         await new Promise((resolve) => setTimeout(resolve, 100));
         body = (await (await fetch(`${server.url}/api/v1/readiness`)).json()) as typeof body;
       }
       expect(body.checks['speech']?.status).toBe('healthy');
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       expect(metrics).toContain('rtvoice_pool_warm{pool="stt"} 1');
+      expect(metrics).toContain('rtvoice_pool_warm{pool="tts"} 1');
+      const samples = await server.services.speech!.synthesizers.lease(async (tts) => {
+        let count = 0;
+        for await (const chunk of tts.synthesize({ text: 'Hello.', sampleRate: 16000 }))
+          count += chunk.length;
+        return count;
+      });
+      expect(samples).toBeGreaterThan(4000);
       const pool = server.services.speech!.recognizers;
       const recognizer = await pool.acquire({ sessionId: 'call-1' });
       expect(recognizer.closed).toBe(false);

@@ -32,8 +32,8 @@ describe('loadConfig', () => {
     expect(config.speech).toEqual({
       stt: 'pocketsphinx',
       tts: 'flite',
-      ttsWorkers: 2,
       recognizerPool: { maxSize: 16, warmSize: 2, sessionHoldMs: 30_000 },
+      synthesizerPool: { maxSize: 16, warmSize: 2 },
     });
     expect(config.poolAcquireTimeoutMs).toBe(3000);
     expect(config.telemetry).toEqual({ serviceName: 'rtvoice', otlpEndpoint: undefined });
