@@ -48,8 +48,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-async function spawnRedisServer(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
+/** A redis-server of the test's own on `port` (a free one by default), for tests that stop and restart it. */
+export async function spawnRedisServer(
+  port?: number,
+): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+  port ??= await freePort();
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -67,6 +70,7 @@ async function spawnRedisServer(): Promise<{ url: string; stop(): Promise<void> 
   }
   return {
     url,
+    port,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

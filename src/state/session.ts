@@ -1,0 +1,63 @@
+import { RtvoiceError } from '../errors.ts';
+
+export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
+
+export interface ChatMessage {
+  readonly role: ChatRole;
+  readonly content: string;
+  /** Tool name (tool messages) or agent name. */
+  readonly name?: string;
+  readonly tool_call_id?: string;
+  /** Anything else about the message: `interrupted`, timestamps, tool arguments. */
+  readonly meta?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A session as stored. The layout matches the seed's Redis hash `session:{id}`: `corememory` (context,
+ * slots, tool outputs, latency) and `chat_history` (one thread per agent), plus a `version` for
+ * compare-and-set.
+ */
+export interface SessionRecord {
+  readonly version: number;
+  readonly updated_at: number;
+  readonly corememory: Readonly<Record<string, unknown>>;
+  readonly chat_history: Readonly<Record<string, readonly ChatMessage[]>>;
+}
+
+export type SessionContent = Pick<SessionRecord, 'corememory' | 'chat_history'>;
+
+export const EMPTY_SESSION: SessionRecord = { version: 0, updated_at: 0, corememory: {}, chat_history: {} };
+
+/** A stored session may not grow past this (serialised), so one runaway session cannot exhaust Redis. */
+export const MAX_SESSION_BYTES = 1 << 20;
+
+export class SessionStateError extends RtvoiceError {}
+
+const SESSION_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** Session and call ids become Redis keys: 1-128 characters of letters, digits and `_ . : -`. */
+export function assertSessionId(id: string, what = 'session id'): string {
+  if (!SESSION_ID.test(id)) {
+    throw new SessionStateError(
+      'INVALID_SESSION_ID',
+      `${what} must be 1-128 letters, digits, "_", ".", ":" or "-"; got ${JSON.stringify(id.slice(0, 40))}`,
+    );
+  }
+  return id;
+}
+
+/** Serialises a session's content, refusing one that is too large to store. */
+export function serialiseContent(content: SessionContent): { corememory: string; chat_history: string } {
+  const serialised = {
+    corememory: JSON.stringify(content.corememory),
+    chat_history: JSON.stringify(content.chat_history),
+  };
+  const bytes = Buffer.byteLength(serialised.corememory) + Buffer.byteLength(serialised.chat_history);
+  if (bytes > MAX_SESSION_BYTES) {
+    throw new SessionStateError(
+      'SESSION_TOO_LARGE',
+      `session state of ${bytes} bytes exceeds the ${MAX_SESSION_BYTES}-byte limit; trim its history or context`,
+    );
+  }
+  return serialised;
+}
