@@ -79,9 +79,7 @@ export class RedisManager {
       attributes: { 'db.system': 'redis', 'db.operation': operation },
     });
     try {
-      return await command(
-        this.client.withAbortSignal(AbortSignal.timeout(this.commandTimeoutMs)) as RedisClientType,
-      );
+      return await command(this.client.withAbortSignal(AbortSignal.timeout(this.commandTimeoutMs)));
     } catch (err) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(err) });
       throw new RedisCommandError(operation, err);
@@ -146,7 +144,7 @@ export class RedisManager {
     );
     return (entries ?? []).map((entry) => ({
       id: entry.id,
-      fields: entry.message as Record<string, string>,
+      fields: entry.message,
     }));
   }
 

@@ -123,7 +123,7 @@ export class RedisSessionStore implements SessionStore {
     const [, existing] = await this.redis.run('SET NX', (c) =>
       c.multi().set(key, sessionId, { NX: true, EX: this.ttlSeconds }).get(key).exec(),
     );
-    return String(existing ?? sessionId);
+    return typeof existing === 'string' ? existing : sessionId;
   }
 
   async sessionForCall(callId: string): Promise<string | undefined> {

@@ -93,7 +93,7 @@ async function concurrentWriters(store: SessionStore): Promise<void> {
       await memo.persist();
     }
   };
-  await Promise.all([write(a!, 'events'), write(b!, 'media')]);
+  await Promise.all([write(a, 'events'), write(b, 'media')]);
   const final = await MemoManager.load(id, store, roomy);
   const history = final.history().map((m) => m.content);
   expect(history).toHaveLength(2000);

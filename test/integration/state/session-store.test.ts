@@ -48,7 +48,10 @@ function contract(name: string, make: (ttlSeconds: number) => Promise<SessionSto
       const id = unique('s');
       await store.save(id, content(1), 0);
       await store.save(id, content(2), 1);
-      expect(await store.save(id, content(3), 1)).toEqual({ saved: false, current: expect.objectContaining({ version: 2, ...content(2) }) });
+      expect(await store.save(id, content(3), 1)).toEqual({
+        saved: false,
+        current: expect.objectContaining({ version: 2, ...content(2) }),
+      });
       expect(await store.save(id, content(3), 0)).toMatchObject({ saved: false });
       expect(await store.save(unique('absent'), content(3), 4)).toEqual({ saved: false, current: undefined });
       expect((await store.load(id))?.corememory).toEqual(content(2).corememory);
