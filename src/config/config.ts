@@ -18,6 +18,10 @@ export interface Config {
   readonly log: { readonly level: EnvValues['LOG_LEVEL']; readonly format: EnvValues['LOG_FORMAT'] };
   readonly streamingMode: StreamingMode;
   readonly redis: { readonly url: string | undefined };
+  readonly sessions: {
+    readonly ttlSeconds: number;
+    readonly history: { readonly maxMessages: number; readonly maxChars: number };
+  };
   readonly speech: {
     readonly stt: EnvValues['STT_PROVIDER'];
     readonly tts: EnvValues['TTS_PROVIDER'];
@@ -128,6 +132,10 @@ function toConfig(v: EnvValues): Config {
     log: { level: v.LOG_LEVEL, format: v.LOG_FORMAT },
     streamingMode: v.ACS_STREAMING_MODE,
     redis: { url: v.REDIS_URL },
+    sessions: {
+      ttlSeconds: v.SESSION_TTL_SECONDS,
+      history: { maxMessages: v.HISTORY_MAX_MESSAGES, maxChars: v.HISTORY_MAX_CHARS },
+    },
     speech: {
       stt: v.STT_PROVIDER,
       tts: v.TTS_PROVIDER,

@@ -92,6 +92,21 @@ export const ENV_VARS = {
     ['redis:', 'rediss:'],
     'Redis for session state and cross-instance broadcasts. Unset: the embedded in-memory store (one instance).',
   ).asSecret(),
+  SESSION_TTL_SECONDS: int(
+    60,
+    30 * 86_400,
+    'How long a session is kept after its last change (refreshed on every write), in Redis or in memory.',
+  ).withDefault('7200'),
+  HISTORY_MAX_MESSAGES: int(
+    2,
+    10_000,
+    'Messages kept per agent thread besides its system prompt (the latest).',
+  ).withDefault('40'),
+  HISTORY_MAX_CHARS: int(
+    100,
+    1_000_000,
+    'Characters kept per agent thread besides its system prompt.',
+  ).withDefault('16000'),
   STT_PROVIDER: oneOf(['pocketsphinx', 'azure'], 'Speech-to-text provider.').withDefault('pocketsphinx'),
   TTS_PROVIDER: oneOf(['flite', 'espeak', 'azure'], 'Text-to-speech provider.').withDefault('flite'),
   STT_POOL_SIZE: int(

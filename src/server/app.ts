@@ -22,6 +22,7 @@ import { VERSION } from '../version.ts';
 import { healthRoutes } from './routes/health.ts';
 import { infoRoutes } from './routes/info.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import { sessionRoutes } from './routes/sessions.ts';
 import type { Services } from './services.ts';
 import { traceHttpRequests } from './http-tracing.ts';
 
@@ -85,6 +86,7 @@ export async function buildApp(services: Services, extend?: AppExtension): Promi
   await app.register(healthRoutes, { services });
   await app.register(metricsRoutes, { services });
   await app.register(infoRoutes, { services });
+  await app.register(sessionRoutes, { services });
   await extend?.(app, services);
   return app;
 }

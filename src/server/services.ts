@@ -3,6 +3,7 @@ import { ConnectionManager } from '../connections/connection-manager.ts';
 import { RtvoiceError } from '../errors.ts';
 import { SpeechServices } from '../speech/speech-services.ts';
 import { RedisManager } from '../state/redis-manager.ts';
+import { SessionMemory } from '../state/session-memory.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { Metrics } from '../telemetry/metrics.ts';
 import { createReadinessChecks } from './checks.ts';
@@ -15,6 +16,7 @@ export interface Services {
   readonly metrics: Metrics;
   readonly connections: ConnectionManager;
   readonly redis: RedisManager | undefined;
+  readonly sessions: SessionMemory;
   /** Undefined when the machine lacks the configured providers' libraries (readiness names them). */
   readonly speech: SpeechServices | undefined;
   readonly readinessChecks: readonly ReadinessCheck[];
@@ -30,6 +32,7 @@ export function createServices(config: Config, log: Logger): Services {
     metrics,
     connections: new ConnectionManager(),
     redis,
+    sessions: new SessionMemory(config, redis, metrics.registry, log),
     speech,
     readinessChecks: createReadinessChecks(config, redis, speech),
   };
