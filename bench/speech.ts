@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   const all = streams.flat();
 
   progress(`STT: flite → pocketsphinx round trip on ${SERVICE_SENTENCES.length} sentences`);
-  const tts = new FliteTts({ workers: 2 });
+  const tts = new FliteTts();
   const firstAudioMs: number[] = [];
   const ttsRtf: number[] = [];
   const roundTrip: [string, string][] = [];

@@ -127,7 +127,7 @@ export const ENV_VARS = {
   TTS_POOL_SIZE: int(
     1,
     1000,
-    'Most synthesizers in use at once; a call keeps one for its duration (flite: one worker thread each).',
+    'Most synthesizers in use at once; a call keeps one for its duration.',
   ).withDefault('16'),
   TTS_POOL_WARM: int(0, 100, 'Synthesizers started before calls arrive and kept ready.').withDefault('2'),
   POOL_ACQUIRE_TIMEOUT_MS: int(

@@ -38,13 +38,10 @@ export function createStt(
 }
 
 /** The text-to-speech provider of that name. */
-export function createTts(
-  name: string,
-  options: { workers?: number; azure?: AzureSpeechSettings } = {},
-): TtsProvider {
+export function createTts(name: string, options: { azure?: AzureSpeechSettings } = {}): TtsProvider {
   switch (name) {
     case 'flite':
-      return new FliteTts(options);
+      return new FliteTts();
     case 'espeak':
       return new EspeakTts();
     case 'azure': {

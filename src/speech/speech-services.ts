@@ -14,7 +14,7 @@ export class SpeechServices {
   readonly stt: SttProvider;
   /** The seed's STTResourcePool: pocketsphinx decoders (one worker thread each), warm ones loaded ahead. */
   readonly recognizers: ResourcePool<Recognizer>;
-  /** The seed's TTSResourcePool: flite gets one worker thread per synthesizer, so calls never queue behind each other. */
+  /** The seed's TTSResourcePool: a call's synthesizer, held for the call (Azure: its own client). */
   readonly synthesizers: ResourcePool<TtsProvider>;
   private warmUp: { state: 'warming' | 'ready' } | { state: 'failed'; reason: string } = { state: 'warming' };
 
@@ -36,7 +36,7 @@ export class SpeechServices {
     );
     this.synthesizers = new ResourcePool<TtsProvider>(
       {
-        create: () => Promise.resolve(createTts(speech.tts, { workers: 1, azure: config.azureSpeech })),
+        create: () => Promise.resolve(createTts(speech.tts, { azure: config.azureSpeech })),
         destroy: (tts) => tts.close(),
       },
       {

@@ -27,6 +27,9 @@ type Ptr = unknown;
 function bind() {
   const sphinxbase = koffi.load('libsphinxbase.so.3');
   const ps = koffi.load('libpocketsphinx.so.3');
+  // Logging off for the whole process. (-logfn would open and close a process-wide log file per
+  // decoder, which races when decoders start in two threads at once.)
+  sphinxbase.func('void err_set_logfp(void *stream)')(null);
   return {
     cmdLnParse: sphinxbase.func(
       'void *cmd_ln_parse_r(void *inout, void *defn, int argc, const char **argv, int strict)',
@@ -83,8 +86,6 @@ export class PocketsphinxDecoder {
       `${modelDir}/cmudict-en-us.dict`,
       '-samprate',
       '16000',
-      '-logfn',
-      '/dev/null',
       // No second flat-lexicon pass at the end of each utterance: it tripled finalize time for no
       // accuracy gain on live speech (see docs/PERFORMANCE.md).
       '-fwdflat',

@@ -17,25 +17,20 @@ const CstWave = koffi.struct('cst_wave', {
 });
 // Only the first field of cst_utterance is read: its feature set.
 const CstUtterance = koffi.struct('cst_utterance', { features: 'void *' });
-const StreamCallback = koffi.proto(
-  'int cst_audio_stream_callback(void *wave, int start, int size, int last, void *asi)',
-);
-const CstStreamingInfo = koffi.struct('cst_audio_streaming_info', {
-  min_buffsize: 'int',
-  asc: koffi.pointer(StreamCallback),
-  utt: 'void *',
-  item: 'void *',
-  userdata: 'void *',
-});
-/**
- * Feature names as C strings that live as long as the process: flite keeps the name pointer it is given,
- * and a string converted for one call is freed after it, so the next name would overwrite the last.
- */
-const DURATION_STRETCH = Buffer.from('duration_stretch\0');
-const STREAMING_INFO = Buffer.from('streaming_info\0');
 
-/** Samples per streamed chunk at the least (100 ms at 16 kHz): small enough to start early, large enough to be cheap. */
-const MIN_CHUNK_SAMPLES = 1600;
+/**
+ * A C string in native memory that is never freed. flite keeps the feature-name pointers it is given;
+ * a string (or Buffer) converted by koffi for one call lives only for that call, so a later call
+ * overwrote the name and flite later read freed memory (a crash in feat_val).
+ */
+function permanentCString(text: string): unknown {
+  const bytes = Buffer.from(`${text}\0`);
+  const pointer: unknown = koffi.alloc('uint8_t', bytes.length);
+  koffi.encode(pointer, 'uint8_t', [...bytes], bytes.length);
+  return pointer;
+}
+
+const DURATION_STRETCH = permanentCString('duration_stretch');
 
 type Ptr = unknown;
 
@@ -48,10 +43,8 @@ function bind() {
     uttInit: flite.func('void *utt_init(void *utt, void *voice)'),
     uttSynth: flite.func('void *utt_synth(void *utt)'),
     deleteUtterance: flite.func('void delete_utterance(void *utt)'),
-    featSet: flite.func('void feat_set(void *features, const uint8_t *name, void *value)'),
-    newStreamingInfo: flite.func('void *new_audio_streaming_info()'),
-    streamingInfoVal: flite.func('void *audio_streaming_info_val(void *asi)'),
-    featSetFloat: flite.func('void flite_feat_set_float(void *features, const uint8_t *name, float value)'),
+    uttWave: flite.func('void *utt_wave(void *utt)'),
+    featSetFloat: flite.func('void flite_feat_set_float(void *features, void *name, float value)'),
   };
   api.init();
   return api;
@@ -72,46 +65,43 @@ function loadVoice(name: FliteVoice): Ptr {
 }
 
 /**
- * Synthesises one sentence with flite (20-50 ms of CPU, blocking: only worker threads call this), handing
- * audio to `onChunk` as flite produces it, so the first chunk is ready in about 20 ms whatever the
- * sentence length. `rate` above 1 speaks faster.
+ * Synthesises one sentence with flite (20-50 ms of CPU, blocking: only worker threads call this) and
+ * returns its audio. `rate` above 1 speaks faster.
+ *
+ * flite can also stream through an audio callback (first audio after about 20 ms), but reading the
+ * wave from inside that callback corrupted flite's memory after a few hundred sentences (a crash in
+ * feat_val), so each sentence is synthesised whole.
  */
 export function fliteSynthesize(
   text: string,
   voiceName: FliteVoice,
   rate: number,
-  onChunk: (samples: Int16Array, sampleRate: number) => void,
-): void {
+): { samples: Int16Array; sampleRate: number } {
   lib ??= bind();
   const voice = loadVoice(voiceName);
-  const callback = koffi.register((wave: Ptr, start: number, size: number) => {
-    const { sample_rate: sampleRate, samples } = koffi.decode(wave, CstWave) as {
-      sample_rate: number;
-      samples: Ptr;
-    };
-    // Copy out of flite's buffer, which it reallocates as it grows.
-    onChunk(new Int16Array(koffi.view(samples, (start + size) * 2).slice(start * 2)), sampleRate);
-    return 0; // CST_AUDIO_STREAM_CONT
-  }, koffi.pointer(StreamCallback));
-  // Both settings go on the utterance: flite_text_to_wave ignores a duration stretch set on the voice.
+  // The stretch goes on the utterance: flite_text_to_wave ignores a duration stretch set on the voice.
   const utterance: Ptr = lib.newUtterance();
   try {
     lib.setInputText(utterance, text);
     lib.uttInit(utterance, voice);
     const { features } = koffi.decode(utterance, CstUtterance) as { features: Ptr };
     lib.featSetFloat(features, DURATION_STRETCH, 1 / rate);
-    const streaming: Ptr = lib.newStreamingInfo();
-    koffi.encode(streaming, CstStreamingInfo, {
-      min_buffsize: MIN_CHUNK_SAMPLES,
-      asc: callback,
-      utt: null,
-      item: null,
-      userdata: null,
-    });
-    lib.featSet(features, STREAMING_INFO, lib.streamingInfoVal(streaming)); // freed with the utterance
     if (!lib.uttSynth(utterance)) throw new Error('flite failed to synthesise the text');
+    const wave: Ptr = lib.uttWave(utterance);
+    if (!wave) throw new Error('flite produced no audio');
+    const {
+      sample_rate: sampleRate,
+      num_samples: count,
+      samples,
+    } = koffi.decode(wave, CstWave) as {
+      sample_rate: number;
+      num_samples: number;
+      samples: Ptr;
+    };
+    // Copy out of flite's buffer before delete_utterance frees it.
+    const copy = count > 0 ? new Int16Array(koffi.view(samples, count * 2).slice(0)) : new Int16Array(0);
+    return { samples: copy, sampleRate };
   } finally {
     lib.deleteUtterance(utterance);
-    koffi.unregister(callback);
   }
 }

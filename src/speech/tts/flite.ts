@@ -8,24 +8,43 @@ import { FLITE_VOICES, isFliteVoice } from './flite-synth.ts';
 import { streamSpeech, type RenderedAudio } from './stream.ts';
 
 /**
- * Offline speech synthesis with Debian's flite (CMU voices, 16 kHz), one sentence per call in worker
- * threads: the first sentence of a reply is ready in 20-50 ms.
+ * flite is not thread-safe: its voices are process-wide objects that registering mutates, and a second
+ * thread registering while a first synthesised crashed the process. So every FliteTts shares one worker
+ * thread, started by the first and stopped with the last (flite runs about 66 times faster than real
+ * time, so one thread serves many calls).
+ */
+let shared: { worker: StreamWorker<FliteJob, RenderedAudio>; users: number } | undefined;
+
+function acquireWorker(): StreamWorker<FliteJob, RenderedAudio> {
+  shared ??= { worker: new StreamWorker(workerUrl('../workers/flite-worker', import.meta.url)), users: 0 };
+  shared.users += 1;
+  return shared.worker;
+}
+
+async function releaseWorker(): Promise<void> {
+  if (!shared || --shared.users > 0) return;
+  const { worker } = shared;
+  shared = undefined;
+  await worker.stop();
+}
+
+/**
+ * Offline speech synthesis with Debian's flite (CMU voices, 16 kHz) in a worker thread, one sentence at
+ * a time: the first sentence of a reply is ready in 20-50 ms, the next renders while it plays.
  */
 export class FliteTts implements TtsProvider {
   readonly name = 'flite';
   readonly defaultVoice = 'slt';
-  private readonly workers: StreamWorker<FliteJob, RenderedAudio>[];
+  private readonly worker: StreamWorker<FliteJob, RenderedAudio>;
+  private closed = false;
 
-  constructor(options: { workers?: number } = {}) {
+  constructor() {
     requireDependencies('flite');
-    const url = workerUrl('../workers/flite-worker', import.meta.url);
-    this.workers = Array.from(
-      { length: options.workers ?? 2 },
-      () => new StreamWorker<FliteJob, RenderedAudio>(url),
-    );
+    this.worker = acquireWorker();
   }
 
   synthesize(request: SynthesisRequest): AsyncIterable<Pcm16> {
+    if (this.closed) throw new TtsError('the flite synthesizer is closed');
     const voice = request.voice ?? this.defaultVoice;
     if (!isFliteVoice(voice)) {
       throw new TtsError(
@@ -33,13 +52,12 @@ export class FliteTts implements TtsProvider {
       );
     }
     const rate = request.rate ?? 1;
-    return streamSpeech(request, (sentence) => {
-      const worker = this.workers.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
-      return worker.request({ text: sentence, voice, rate });
-    });
+    return streamSpeech(request, (sentence) => this.worker.request({ text: sentence, voice, rate }));
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.stop()));
+    if (this.closed) return;
+    this.closed = true;
+    await releaseWorker();
   }
 }

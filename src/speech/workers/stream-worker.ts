@@ -71,8 +71,15 @@ export class StreamWorker<Req extends { id: number }, Chunk> {
     return queue;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the thread once its current work is done (at most `graceMs`): terminating a thread while native
+   * code is calling back into it (flite's audio callback) can bring the whole process down.
+   */
+  async stop(graceMs = 2_000): Promise<void> {
     this.stopped = true;
+    const deadline = Date.now() + graceMs;
+    while (this.streams.size > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     await this.worker.terminate();
   }
 

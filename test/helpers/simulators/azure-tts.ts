@@ -12,7 +12,7 @@ export class AzureTtsSimulator {
   /** Answer the next request with this status instead of audio. */
   failNext: { status: number; retryAfter?: string } | undefined;
   private readonly server: Server;
-  private readonly flite = new FliteTts({ workers: 1 });
+  private readonly flite = new FliteTts();
   private readonly key: string;
 
   constructor(key: string) {
