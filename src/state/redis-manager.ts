@@ -11,11 +11,21 @@ export interface RedisOptions {
   /** A command that gets no answer within this time fails instead of hanging (also while reconnecting). */
   readonly commandTimeoutMs?: number;
   /**
-   * Credentials fetched at each (re)connection: an Entra ID token for Azure Managed Redis as the password,
-   * with the object id as the user name. Fetching per connection keeps a reconnect from using an expired one.
+   * Credentials fetched at each (re)connection, e.g. an Entra ID token for Azure Managed Redis as the
+   * password with the object id as the user name. When they say when they expire, the connections
+   * re-authenticate a minute before, so a long call never meets an expired token.
    */
-  readonly credentials?: () => Promise<{ username: string; password: string }>;
+  readonly credentials?: () => Promise<RedisCredentials>;
 }
+
+export interface RedisCredentials {
+  readonly username: string;
+  readonly password: string;
+  /** Epoch milliseconds. */
+  readonly expiresAt?: number;
+}
+
+const REAUTH_MARGIN_MS = 60_000;
 
 export class RedisCommandError extends RtvoiceError {
   constructor(operation: string, cause: unknown) {
@@ -35,10 +45,13 @@ export class RedisManager {
   private readonly commandTimeoutMs: number;
   private lastError: string | undefined;
   private readonly log: Logger;
+  private readonly credentials: (() => Promise<RedisCredentials>) | undefined;
+  private reauthTimer: NodeJS.Timeout | undefined;
 
   constructor(options: RedisOptions | string, log: Logger) {
     const { url, commandTimeoutMs, credentials } = typeof options === 'string' ? { url: options } : options;
     this.log = log.child({ component: 'redis' });
+    this.credentials = credentials;
     this.commandTimeoutMs = commandTimeoutMs ?? 2_000;
     this.client = createClient({
       url,
@@ -47,7 +60,16 @@ export class RedisManager {
         reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
       },
       ...(credentials
-        ? { credentialsProvider: { type: 'async-credentials-provider' as const, credentials } }
+        ? {
+            credentialsProvider: {
+              type: 'async-credentials-provider' as const,
+              credentials: async () => {
+                const fresh = await credentials();
+                this.scheduleReauth(fresh.expiresAt);
+                return fresh;
+              },
+            },
+          }
         : {}),
     });
     this.client.on('error', (err: unknown) => this.noteError(err));
@@ -172,7 +194,33 @@ export class RedisManager {
     };
   }
 
+  /** Re-authenticates both connections with fresh credentials before the current ones expire. */
+  private scheduleReauth(expiresAt: number | undefined): void {
+    clearTimeout(this.reauthTimer);
+    if (expiresAt === undefined || !this.credentials) return;
+    const fetchCredentials = this.credentials;
+    this.reauthTimer = setTimeout(
+      () => {
+        void (async () => {
+          try {
+            const fresh = await fetchCredentials();
+            for (const client of [this.client, this.subscriber]) {
+              if (client?.isReady) await client.auth({ username: fresh.username, password: fresh.password });
+            }
+            this.scheduleReauth(fresh.expiresAt);
+          } catch (err) {
+            this.log.error({ err: errorMessage(err) }, 'redis re-authentication failed; retrying in 10 s');
+            this.scheduleReauth(Date.now() + REAUTH_MARGIN_MS + 10_000);
+          }
+        })();
+      },
+      Math.max(0, expiresAt - Date.now() - REAUTH_MARGIN_MS),
+    );
+    this.reauthTimer.unref();
+  }
+
   async close(): Promise<void> {
+    clearTimeout(this.reauthTimer);
     await Promise.all([this.client, this.subscriber].map((client) => closeClient(client)));
   }
 
