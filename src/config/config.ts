@@ -18,6 +18,11 @@ export interface Config {
   readonly log: { readonly level: EnvValues['LOG_LEVEL']; readonly format: EnvValues['LOG_FORMAT'] };
   readonly streamingMode: StreamingMode;
   readonly redis: { readonly url: string | undefined };
+  readonly connections: {
+    readonly maxConnections: number;
+    readonly pingIntervalMs: number;
+    readonly queueSize: number;
+  };
   readonly sessions: {
     readonly ttlSeconds: number;
     readonly history: { readonly maxMessages: number; readonly maxChars: number };
@@ -132,6 +137,11 @@ function toConfig(v: EnvValues): Config {
     log: { level: v.LOG_LEVEL, format: v.LOG_FORMAT },
     streamingMode: v.ACS_STREAMING_MODE,
     redis: { url: v.REDIS_URL },
+    connections: {
+      maxConnections: v.MAX_CONNECTIONS,
+      pingIntervalMs: v.WS_PING_INTERVAL_MS,
+      queueSize: v.CONNECTION_QUEUE_SIZE,
+    },
     sessions: {
       ttlSeconds: v.SESSION_TTL_SECONDS,
       history: { maxMessages: v.HISTORY_MAX_MESSAGES, maxChars: v.HISTORY_MAX_CHARS },

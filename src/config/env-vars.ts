@@ -107,6 +107,21 @@ export const ENV_VARS = {
     1_000_000,
     'Characters kept per agent thread besides its system prompt.',
   ).withDefault('16000'),
+  MAX_CONNECTIONS: int(
+    1,
+    1_000_000,
+    'WebSocket connections one instance holds; further upgrades get HTTP 503.',
+  ).withDefault('1000'),
+  WS_PING_INTERVAL_MS: int(
+    0,
+    600_000,
+    'How often the server pings each WebSocket; one that misses two pings is closed (0 turns pings off).',
+  ).withDefault('20000'),
+  CONNECTION_QUEUE_SIZE: int(
+    1,
+    100_000,
+    'Messages waiting for one slow dashboard or browser before the oldest are dropped.',
+  ).withDefault('100'),
   STT_PROVIDER: oneOf(['pocketsphinx', 'azure'], 'Speech-to-text provider.').withDefault('pocketsphinx'),
   TTS_PROVIDER: oneOf(['flite', 'espeak', 'azure'], 'Text-to-speech provider.').withDefault('flite'),
   STT_POOL_SIZE: int(

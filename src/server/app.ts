@@ -24,7 +24,7 @@ import { infoRoutes } from './routes/info.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import type { Services } from './services.ts';
-import { traceHttpRequests } from './http-tracing.ts';
+import { isWebSocketUpgrade, traceHttpRequests } from './http-tracing.ts';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -48,6 +48,8 @@ export async function buildApp(services: Services, extend?: AppExtension): Promi
     // Our onResponse hook logs each request once, at a level that keeps probes quiet.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1 << 20,
+    // By the time Fastify closes, sessions have been drained; whatever socket is left is cut.
+    forceCloseConnections: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -62,16 +64,10 @@ export async function buildApp(services: Services, extend?: AppExtension): Promi
 
   traceHttpRequests(app, services);
 
-  await app.register(fastifyWebsocket, {
-    options: { maxPayload: MAX_WS_MESSAGE_BYTES },
-    // Let sessions finish within the grace period instead of cutting every call at once.
-    preClose: async function (this: FastifyInstance) {
-      const { closedByServer } = await services.connections.drain(services.config.server.shutdownGraceMs);
-      if (closedByServer > 0)
-        services.log.warn({ closedByServer }, 'closed sessions still open after the grace period');
-      this.websocketServer.close();
-    },
-  });
+  // Sessions are drained before Fastify closes (RunningServer.close); the plugin then closes what is left.
+  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_WS_MESSAGE_BYTES } });
+  // After the plugin: its own hook marks upgrade requests, so a refused one has its socket closed.
+  refuseUpgradesAtCapacity(app, services);
 
   if (services.config.server.enableDocs) {
     await app.register(fastifySwagger, {
@@ -87,7 +83,10 @@ export async function buildApp(services: Services, extend?: AppExtension): Promi
   await app.register(metricsRoutes, { services });
   await app.register(infoRoutes, { services });
   await app.register(sessionRoutes, { services });
-  await extend?.(app, services);
+  // Only a real promise is awaited: an extension written as `(app) => app.get(...)` returns the app,
+  // which is thenable and would deadlock start-up.
+  const extended = extend?.(app, services);
+  if (extended instanceof Promise) await extended;
   return app;
 }
 
@@ -100,5 +99,20 @@ function replyWithError(error: FastifyError, request: FastifyRequest, reply: Fas
     error: STATUS_CODES[status] ?? 'Error',
     ...(status < 500 && error.code ? { code: error.code } : {}),
     message: status < 500 ? error.message : 'internal error; the server log has the details',
+  });
+}
+
+/** At MAX_CONNECTIONS a WebSocket upgrade gets HTTP 503 before any socket is accepted. */
+function refuseUpgradesAtCapacity(app: App, { connections, config }: Services): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!isWebSocketUpgrade(request) || connections.admit()) return done();
+    void reply
+      .code(503)
+      .header('retry-after', '5')
+      .send({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: `this instance holds its maximum of ${config.connections.maxConnections} connections; retry or use another instance`,
+      });
   });
 }

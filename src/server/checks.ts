@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.ts';
+import type { ConnectionManager } from '../connections/connection-manager.ts';
 import { describeMissing, missingDependencies } from '../speech/system-dependencies.ts';
 import type { SpeechServices } from '../speech/speech-services.ts';
 import type { RedisManager } from '../state/redis-manager.ts';
@@ -9,8 +10,18 @@ export function createReadinessChecks(
   config: Config,
   redis: RedisManager | undefined,
   speech: SpeechServices | undefined,
+  connections: ConnectionManager,
 ): ReadinessCheck[] {
-  const checks: ReadinessCheck[] = [speechCheck([config.speech.stt, config.speech.tts], speech)];
+  const checks: ReadinessCheck[] = [
+    {
+      name: 'shutdown',
+      run: () =>
+        connections.isDraining
+          ? Promise.reject(new Error('shutting down: not taking new sessions'))
+          : Promise.resolve(),
+    },
+    speechCheck([config.speech.stt, config.speech.tts], speech),
+  ];
   if (redis) checks.push({ name: 'redis', run: () => redis.ping() });
   const llm = llmProbe(config);
   if (llm) checks.push(llm);

@@ -9,8 +9,9 @@ export interface RunningServer {
   /** Base URL the server listens on, e.g. http://127.0.0.1:8080. */
   readonly url: string;
   /**
-   * Graceful stop: refuses new requests and sessions, lets open sessions finish for up to
-   * SHUTDOWN_GRACE_MS, closes the rest with 1001, then releases every service.
+   * Graceful stop: refuses new sessions (HTTP 503 on upgrade, readiness 503), lets open sessions finish
+   * for up to SHUTDOWN_GRACE_MS, closes every connection left with 1001, stops the HTTP server, then
+   * releases every service.
    */
   close(): Promise<void>;
 }
@@ -39,6 +40,9 @@ export async function startServer(
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close: () =>
       (closing ??= (async () => {
+        const { closedByServer } = await services.connections.drain(config.server.shutdownGraceMs);
+        if (closedByServer > 0)
+          log.warn({ closedByServer }, 'closed connections still open after the grace period');
         await app.close();
         await closeServices(services);
       })()),

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.ts';
+import { Bus } from '../connections/bus.ts';
 import { ConnectionManager } from '../connections/connection-manager.ts';
 import { RtvoiceError } from '../errors.ts';
 import { SpeechServices } from '../speech/speech-services.ts';
@@ -15,6 +16,8 @@ export interface Services {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly connections: ConnectionManager;
+  /** Broadcasts to connections on every instance. */
+  readonly bus: Bus;
   readonly redis: RedisManager | undefined;
   readonly sessions: SessionMemory;
   /** Undefined when the machine lacks the configured providers' libraries (readiness names them). */
@@ -26,15 +29,17 @@ export function createServices(config: Config, log: Logger): Services {
   const redis = config.redis.url === undefined ? undefined : new RedisManager(config.redis.url, log);
   const metrics = new Metrics();
   const speech = createSpeech(config, metrics, log);
+  const connections = new ConnectionManager(config.connections, metrics.registry);
   return {
     config,
     log,
     metrics,
-    connections: new ConnectionManager(),
+    connections,
+    bus: new Bus(connections, redis, log),
     redis,
     sessions: new SessionMemory(config, redis, metrics.registry, log),
     speech,
-    readinessChecks: createReadinessChecks(config, redis, speech),
+    readinessChecks: createReadinessChecks(config, redis, speech, connections),
   };
 }
 
@@ -48,14 +53,18 @@ function createSpeech(config: Config, metrics: Metrics, log: Logger): SpeechServ
   }
 }
 
-/** Starts what runs in the background: Redis connecting, metric sampling. */
+/** Starts what runs in the background: Redis connecting, the bus listening, metric sampling. */
 export function startServices(services: Services): void {
   services.metrics.start();
   services.redis?.start();
+  services.bus
+    .start()
+    .catch((err: unknown) => services.log.error({ err }, 'bus could not subscribe to Redis'));
   services.speech?.warm(services.log);
 }
 
 export async function closeServices(services: Services): Promise<void> {
   services.metrics.stop();
+  await services.bus.stop();
   await Promise.all([services.redis?.close(), services.speech?.close()]);
 }

@@ -219,6 +219,18 @@ export class RedisManager {
     this.reauthTimer.unref();
   }
 
+  /** Like `subscribe`, for every channel matching a glob pattern; the listener also gets the channel. */
+  async subscribePattern(
+    pattern: string,
+    listener: (message: string, channel: string) => void,
+  ): Promise<() => Promise<void>> {
+    const subscriber = await this.subscriberConnection();
+    await subscriber.pSubscribe(pattern, listener);
+    return async () => {
+      if (subscriber.isReady) await subscriber.pUnsubscribe(pattern, listener);
+    };
+  }
+
   async close(): Promise<void> {
     clearTimeout(this.reauthTimer);
     await Promise.all([this.client, this.subscriber].map((client) => closeClient(client)));

@@ -55,6 +55,8 @@ describe('graceful shutdown', () => {
     ]);
     expect(outcome).toBeDefined();
     expect(refused.readyState).not.toBe(WebSocket.OPEN);
+    refused.on('error', () => {});
+    refused.terminate();
 
     // ...while the open one keeps working.
     ws.send('still here');

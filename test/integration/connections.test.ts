@@ -1,0 +1,124 @@
+import { once } from 'node:events';
+import { afterAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { envelope } from '../../src/connections/envelope.ts';
+import { startServer, type RunningServer } from '../../src/server/server.ts';
+import { acceptWebSocket } from '../../src/server/websocket.ts';
+import { startTestRedis, type TestRedis } from '../helpers/redis.ts';
+import { capturingLogger, testConfig } from '../helpers/server.ts';
+
+const redis: TestRedis = await startTestRedis();
+afterAll(async () => {
+  if (!('skipReason' in redis)) await redis.stop();
+});
+
+/** A server with a read-only feed route of the kind the dashboard relay is: one session's messages. */
+function serverWithFeed(env: Record<string, string> = {}): Promise<RunningServer> {
+  return startServer(testConfig(env), capturingLogger('silent').log, (app, services) => {
+    app.get<{ Querystring: { session_id: string } }>('/test/feed', { websocket: true }, (socket, request) =>
+      acceptWebSocket(
+        services,
+        socket,
+        request,
+        {
+          clientType: 'dashboard',
+          route: '/test/feed',
+          sessionId: request.query.session_id,
+          topics: ['dashboard'],
+        },
+        () => {},
+      ),
+    );
+  });
+}
+
+async function subscribe(
+  server: RunningServer,
+  sessionId: string,
+  options: ConstructorParameters<typeof WebSocket>[2] = {},
+) {
+  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/test/feed?session_id=${sessionId}`, options);
+  const received: { payload: { n: number } }[] = [];
+  ws.on('message', (data: Buffer) => received.push(JSON.parse(data.toString('utf8')) as { payload: { n: number } }));
+  await once(ws, 'open');
+  return { ws, received };
+}
+
+const until = async (condition: () => boolean, timeoutMs = 3000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+};
+
+describe('connections', () => {
+  it('delivers a session broadcast only to that session, in order', async () => {
+    const server = await serverWithFeed();
+    try {
+      const mine = await subscribe(server, 'call-a');
+      const other = await subscribe(server, 'call-b');
+      for (let n = 0; n < 50; n += 1)
+        server.services.bus.broadcastSession('call-a', envelope('event', { sessionId: 'call-a' }, { n }));
+      await until(() => mine.received.length === 50);
+      expect(mine.received.map((m) => m.payload.n)).toEqual(Array.from({ length: 50 }, (_, n) => n));
+      expect(other.received).toEqual([]);
+      expect(() => server.services.bus.broadcastSession('', {})).toThrow(/needs a session id/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('closes a connection that answers no pings', async () => {
+    const server = await serverWithFeed({ WS_PING_INTERVAL_MS: '50' });
+    try {
+      const silent = await subscribe(server, 'call-a', { autoPong: false });
+      const alive = await subscribe(server, 'call-b');
+      const [code] = (await once(silent.ws, 'close')) as [number];
+      expect(code).toBe(1006); // terminated: the peer is presumed gone
+      expect(alive.ws.readyState).toBe(WebSocket.OPEN);
+      expect(server.services.connections.size).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses upgrades past MAX_CONNECTIONS with 503', async () => {
+    const server = await serverWithFeed({ MAX_CONNECTIONS: '1' });
+    try {
+      await subscribe(server, 'call-a');
+      const refused = new WebSocket(`${server.url.replace('http', 'ws')}/test/feed?session_id=call-b`);
+      const [, response] = (await once(refused, 'unexpected-response')) as [unknown, { statusCode: number }];
+      expect(response.statusCode).toBe(503);
+      refused.on('error', () => {});
+      refused.terminate();
+      const metrics = await server.services.metrics.registry.getSingleMetricAsString(
+        'rtvoice_connections_refused_total',
+      );
+      expect(metrics).toMatch(/ 1$/m);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.skipIf('skipReason' in redis)(
+    'fans out across two instances sharing Redis, in order, without echoes',
+    async () => {
+      if ('skipReason' in redis) return;
+      const [a, b] = await Promise.all([
+        serverWithFeed({ REDIS_URL: redis.url }),
+        serverWithFeed({ REDIS_URL: redis.url }),
+      ]);
+      try {
+        await until(() => a.services.redis!.ready && b.services.redis!.ready);
+        await new Promise((resolve) => setTimeout(resolve, 100)); // let both subscriptions settle
+        const onA = await subscribe(a, 'call-x');
+        const alsoOnB = await subscribe(b, 'call-x');
+        for (let n = 0; n < 100; n += 1)
+          b.services.bus.broadcastSession('call-x', envelope('event', { sessionId: 'call-x' }, { n }));
+        await until(() => onA.received.length === 100 && alsoOnB.received.length === 100);
+        expect(onA.received.map((m) => m.payload.n)).toEqual(Array.from({ length: 100 }, (_, n) => n));
+        expect(alsoOnB.received).toHaveLength(100); // delivered once locally, not again from its own echo
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    },
+  );
+});
