@@ -60,7 +60,7 @@ export function envelope(
 /** The JSON Schema of envelopes, served at /api/v1/schemas/envelopes and copied into docs/. */
 export function envelopeJsonSchema(): Record<string, unknown> {
   return {
-    $id: 'https://rtvoice.dev/schemas/envelope.json',
+    $id: 'urn:rtvoice:schema:envelope',
     title: 'rtvoice envelope',
     ...z.toJSONSchema(Envelope),
   };

@@ -39,7 +39,9 @@ async function subscribe(
 ) {
   const ws = new WebSocket(`${server.url.replace('http', 'ws')}/test/feed?session_id=${sessionId}`, options);
   const received: { payload: { n: number } }[] = [];
-  ws.on('message', (data: Buffer) => received.push(JSON.parse(data.toString('utf8')) as { payload: { n: number } }));
+  ws.on('message', (data: Buffer) =>
+    received.push(JSON.parse(data.toString('utf8')) as { payload: { n: number } }),
+  );
   await once(ws, 'open');
   return { ws, received };
 }

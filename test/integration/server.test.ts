@@ -229,3 +229,16 @@ describe('speech services', () => {
     });
   });
 });
+
+describe('schemas', () => {
+  it('serves the envelope JSON Schema', async () => {
+    await withServer({}, async (server) => {
+      const schema = (await (await fetch(`${server.url}/api/v1/schemas/envelopes`)).json()) as {
+        properties: Record<string, unknown>;
+      };
+      expect(Object.keys(schema.properties)).toEqual(
+        expect.arrayContaining(['type', 'topic', 'session_id', 'sender', 'ts', 'payload']),
+      );
+    });
+  });
+});
