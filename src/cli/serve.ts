@@ -28,13 +28,18 @@ export async function serve(): Promise<number | void> {
   });
   watchProcessFailures(log);
   log.info({ version: VERSION, node: process.version, config: describeConfig(config) }, 'starting rtvoice');
-  if (!LOOPBACK.has(config.server.host)) {
+  if (config.auth.mode === 'none' && !LOOPBACK.has(config.server.host)) {
     log.warn(
       { host: config.server.host },
-      'listening beyond loopback with no authentication configured; set HOST=127.0.0.1 for local use',
+      'listening beyond loopback with AUTH_MODE=none: anyone who reaches this port can watch sessions; set AUTH_MODE=apikey or HOST=127.0.0.1',
     );
   }
 
+  if (config.redis.url && !config.auth.sessionTokenSecret) {
+    log.warn(
+      'SESSION_TOKEN_SECRET is unset: session tokens from this instance are not accepted by the others',
+    );
+  }
   const server = await startServer(config, log);
   log.info(
     { url: server.url, docs: config.server.enableDocs ? `${server.url}/docs` : undefined },

@@ -18,6 +18,12 @@ export interface Config {
   readonly log: { readonly level: EnvValues['LOG_LEVEL']; readonly format: EnvValues['LOG_FORMAT'] };
   readonly streamingMode: StreamingMode;
   readonly redis: { readonly url: string | undefined };
+  readonly auth: {
+    readonly mode: EnvValues['AUTH_MODE'];
+    readonly apiKeys: string | undefined;
+    readonly sessionTokenSecret: string | undefined;
+    readonly sessionTokenTtlSeconds: number;
+  };
   readonly connections: {
     readonly maxConnections: number;
     readonly pingIntervalMs: number;
@@ -110,6 +116,9 @@ function parseEnvVars(env: Readonly<Record<string, string | undefined>>): EnvVal
       problems.push(`${kind}_POOL_WARM: expected at most ${kind}_POOL_SIZE (${size}), got ${warm}`);
     }
   }
+  if (values.AUTH_MODE === 'apikey' && values.API_KEYS === undefined) {
+    problems.push('API_KEYS: expected at least one key when AUTH_MODE=apikey');
+  }
   const usesAzureSpeech = values.STT_PROVIDER === 'azure' || values.TTS_PROVIDER === 'azure';
   if (
     usesAzureSpeech &&
@@ -137,6 +146,12 @@ function toConfig(v: EnvValues): Config {
     log: { level: v.LOG_LEVEL, format: v.LOG_FORMAT },
     streamingMode: v.ACS_STREAMING_MODE,
     redis: { url: v.REDIS_URL },
+    auth: {
+      mode: v.AUTH_MODE,
+      apiKeys: v.API_KEYS,
+      sessionTokenSecret: v.SESSION_TOKEN_SECRET,
+      sessionTokenTtlSeconds: v.SESSION_TOKEN_TTL_SECONDS,
+    },
     connections: {
       maxConnections: v.MAX_CONNECTIONS,
       pingIntervalMs: v.WS_PING_INTERVAL_MS,

@@ -122,6 +122,17 @@ export const ENV_VARS = {
     100_000,
     'Messages waiting for one slow dashboard or browser before the oldest are dropped.',
   ).withDefault('100'),
+  AUTH_MODE: oneOf(
+    ['none', 'apikey', 'entra'],
+    'Who may open dashboards and ask for session tokens: `none` (local use), `apikey` (API_KEYS) or `entra`.',
+  ).withDefault('none'),
+  API_KEYS: text(
+    'Comma-separated API keys for AUTH_MODE=apikey: `key` sees every session, `key:s1|s2` only those sessions.',
+  ).asSecret(),
+  SESSION_TOKEN_SECRET: text(
+    'Secret that signs browser session tokens; set the same value on every instance (unset: random per process).',
+  ).asSecret(),
+  SESSION_TOKEN_TTL_SECONDS: int(30, 86_400, 'Lifetime of a browser session token.').withDefault('900'),
   STT_PROVIDER: oneOf(['pocketsphinx', 'azure'], 'Speech-to-text provider.').withDefault('pocketsphinx'),
   TTS_PROVIDER: oneOf(['flite', 'espeak', 'azure'], 'Text-to-speech provider.').withDefault('flite'),
   STT_POOL_SIZE: int(

@@ -3,8 +3,11 @@ import { errorMessage } from '../errors.ts';
 import type { RedisManager } from '../state/redis-manager.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Audience, ConnectionManager } from './connection-manager.ts';
+import type { Envelope } from './envelope.ts';
 
 const CHANNEL_PREFIX = 'rtvoice:';
+/** The topic of dashboards that watch every session's status and metrics. */
+export const OVERVIEW_TOPIC = 'overview';
 
 interface BusMessage {
   readonly origin: string;
@@ -54,6 +57,12 @@ export class Bus {
 
   broadcastTopic(topic: string, message: unknown): void {
     this.broadcast({ kind: 'topic', key: topic }, message);
+  }
+
+  /** An envelope to its session; status and metrics envelopes also feed the all-sessions overview. */
+  publish(message: Envelope): void {
+    this.broadcastSession(message.session_id, message);
+    if (message.type === 'status' || message.type === 'metrics') this.broadcastTopic(OVERVIEW_TOPIC, message);
   }
 
   broadcast(audience: Audience, message: unknown): void {

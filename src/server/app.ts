@@ -22,6 +22,7 @@ import { VERSION } from '../version.ts';
 import { healthRoutes } from './routes/health.ts';
 import { infoRoutes } from './routes/info.ts';
 import { metricsRoutes } from './routes/metrics.ts';
+import { realtimeRoutes } from './routes/realtime.ts';
 import { schemaRoutes } from './routes/schemas.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import type { Services } from './services.ts';
@@ -85,6 +86,7 @@ export async function buildApp(services: Services, extend?: AppExtension): Promi
   await app.register(infoRoutes, { services });
   await app.register(sessionRoutes, { services });
   await app.register(schemaRoutes);
+  await app.register(realtimeRoutes, { services });
   // Only a real promise is awaited: an extension written as `(app) => app.get(...)` returns the app,
   // which is thenable and would deadlock start-up.
   const extended = extend?.(app, services);

@@ -1,4 +1,7 @@
 import type { Config } from '../config/config.ts';
+import { randomBytes } from 'node:crypto';
+import { parseApiKeys, type ApiKey, type AuthMode } from '../auth/access.ts';
+import { SessionTokens } from '../auth/session-token.ts';
 import { Bus } from '../connections/bus.ts';
 import { ConnectionManager } from '../connections/connection-manager.ts';
 import { RtvoiceError } from '../errors.ts';
@@ -18,6 +21,11 @@ export interface Services {
   readonly connections: ConnectionManager;
   /** Broadcasts to connections on every instance. */
   readonly bus: Bus;
+  readonly auth: {
+    readonly mode: AuthMode;
+    readonly keys: readonly ApiKey[];
+    readonly tokens: SessionTokens;
+  };
   readonly redis: RedisManager | undefined;
   readonly sessions: SessionMemory;
   /** Undefined when the machine lacks the configured providers' libraries (readiness names them). */
@@ -36,6 +44,14 @@ export function createServices(config: Config, log: Logger): Services {
     metrics,
     connections,
     bus: new Bus(connections, redis, log),
+    auth: {
+      mode: config.auth.mode,
+      keys: parseApiKeys(config.auth.apiKeys),
+      tokens: new SessionTokens(
+        config.auth.sessionTokenSecret ?? randomBytes(32).toString('hex'),
+        config.auth.sessionTokenTtlSeconds,
+      ),
+    },
     redis,
     sessions: new SessionMemory(config, redis, metrics.registry, log),
     speech,

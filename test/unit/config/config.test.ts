@@ -79,6 +79,12 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('needs API keys when they are the authentication mode', () => {
+    expect(problemsOf({ AUTH_MODE: 'apikey' })).toEqual([
+      'API_KEYS: expected at least one key when AUTH_MODE=apikey',
+    ]);
+  });
+
   it('never shows a secret value in its error', () => {
     const problems = problemsOf({ REDIS_URL: 'redis//:hunter2@host' });
     expect(problems.join('\n')).not.toContain('hunter2');

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { parseApiKeys, resolveAccess } from '../../../src/auth/access.ts';
+import { SessionTokens } from '../../../src/auth/session-token.ts';
+
+describe('session tokens', () => {
+  const tokens = new SessionTokens('secret', 60);
+
+  it('verify what they issued, until they expire', () => {
+    const { token } = tokens.issue('call-1', 1_000_000);
+    expect(tokens.verify(token, 1_000_000)).toEqual({ sid: 'call-1', exp: 1060 });
+    expect(tokens.verify(token, 1_060_001)).toBeUndefined();
+  });
+
+  it('reject forged, altered and foreign tokens', () => {
+    const { token } = tokens.issue('call-1');
+    const [body, signature] = token.split('.');
+    const other = Buffer.from(JSON.stringify({ sid: 'call-2', exp: 9_999_999_999 })).toString('base64url');
+    expect(tokens.verify(`${other}.${signature}`)).toBeUndefined();
+    expect(tokens.verify(`${body}.${signature}x`)).toBeUndefined();
+    expect(tokens.verify('garbage')).toBeUndefined();
+    expect(new SessionTokens('another secret', 60).verify(token)).toBeUndefined();
+  });
+});
+
+describe('access', () => {
+  const tokens = new SessionTokens('secret', 60);
+  const keys = parseApiKeys('admin, agent:call-1|call-2');
+
+  it('parses admin and scoped keys', () => {
+    expect(keys.map((k) => [k.key, k.sessions && [...k.sessions]])).toEqual([
+      ['admin', undefined],
+      ['agent', ['call-1', 'call-2']],
+    ]);
+  });
+
+  it('grants by mode and credentials', () => {
+    expect(resolveAccess('none', [], tokens, {})).toEqual({ kind: 'all' });
+    expect(resolveAccess('apikey', keys, tokens, { apiKey: 'admin' })).toEqual({ kind: 'all' });
+    expect(resolveAccess('apikey', keys, tokens, { apiKey: 'agent' })).toMatchObject({ kind: 'sessions' });
+    expect(resolveAccess('apikey', keys, tokens, { apiKey: 'wrong' })).toEqual({
+      kind: 'none',
+      reason: 'unknown API key',
+    });
+    expect(resolveAccess('apikey', keys, tokens, {})).toMatchObject({ kind: 'none' });
+  });
+});
