@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import * as sdk from 'microsoft-cognitiveservices-speech-sdk';
+import type * as Sdk from 'microsoft-cognitiveservices-speech-sdk';
 import { pcm16ToBytes, type Pcm16 } from '../../audio/pcm.ts';
 import {
   SttError,
@@ -178,6 +178,8 @@ function toResult(result: SdkResult): SttResult {
 
 /** The real SDK session: continuous recognition over a 16 kHz PCM push stream. */
 async function sdkSession(options: AzureSttOptions): Promise<SdkSession> {
+  // Loaded on first use: the SDK weighs several MB of memory that offline deployments never need.
+  const sdk: typeof Sdk = await import('microsoft-cognitiveservices-speech-sdk');
   const config = options.key
     ? options.endpoint
       ? sdk.SpeechConfig.fromEndpoint(new URL(options.endpoint), options.key)
@@ -188,7 +190,7 @@ async function sdkSession(options: AzureSttOptions): Promise<SdkSession> {
   config.setProperty(sdk.PropertyId[sdk.PropertyId.Speech_SegmentationSilenceTimeoutMs], '500');
   const stream = sdk.AudioInputStream.createPushStream(sdk.AudioStreamFormat.getWaveFormatPCM(16000, 16, 1));
   const recognizer = new sdk.SpeechRecognizer(config, sdk.AudioConfig.fromStreamInput(stream));
-  const fromSdk = (result: sdk.SpeechRecognitionResult): SdkResult => ({
+  const fromSdk = (result: Sdk.SpeechRecognitionResult): SdkResult => ({
     text: result.text ?? '',
     offset: result.offset,
     duration: result.duration,
