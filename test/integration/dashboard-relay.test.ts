@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { envelope } from '../../src/connections/envelope.ts';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
-import { startTestRedis, type TestRedis } from '../helpers/redis.ts';
+import { spawnRedisServer, startTestRedis, type TestRedis } from '../helpers/redis.ts';
 import { capturingLogger, testConfig } from '../helpers/server.ts';
 
 const redis: TestRedis = await startTestRedis();
@@ -139,4 +139,29 @@ describe('dashboard relay', () => {
       }
     },
   );
+});
+
+describe.skipIf('skipReason' in redis)('bus across a Redis restart', () => {
+  it("keeps delivering other instances' broadcasts after Redis comes back", async () => {
+    const server = await spawnRedisServer();
+    const [a, b] = await Promise.all([start({ REDIS_URL: server.url }), start({ REDIS_URL: server.url })]);
+    let restarted: Awaited<ReturnType<typeof spawnRedisServer>> | undefined;
+    try {
+      await until(() => a.services.redis!.ready && b.services.redis!.ready);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const dashboard = await relay(a, 'session_id=call-r');
+      await server.stop();
+      restarted = await spawnRedisServer(server.port);
+      await until(() => a.services.redis!.ready && b.services.redis!.ready, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_000)); // the subscriber connection reconnects and resubscribes
+      for (let attempt = 0; attempt < 20 && dashboard.received.length === 0; attempt += 1) {
+        b.services.bus.publish(envelope('event', { sessionId: 'call-r' }, { n: attempt }));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(dashboard.received.length).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await restarted?.stop();
+    }
+  }, 30_000);
 });
