@@ -6,6 +6,7 @@ import { startServer, type RunningServer } from '../../src/server/server.ts';
 import { acceptWebSocket } from '../../src/server/websocket.ts';
 import { startTestRedis, type TestRedis } from '../helpers/redis.ts';
 import { capturingLogger, testConfig } from '../helpers/server.ts';
+import { until } from '../helpers/wait.ts';
 
 const redis: TestRedis = await startTestRedis();
 afterAll(async () => {
@@ -45,11 +46,6 @@ async function subscribe(
   await once(ws, 'open');
   return { ws, received };
 }
-
-const until = async (condition: () => boolean, timeoutMs = 3000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-};
 
 describe('connections', () => {
   it('delivers a session broadcast only to that session, in order', async () => {

@@ -5,6 +5,7 @@ import { envelope } from '../../src/connections/envelope.ts';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
 import { spawnRedisServer, startTestRedis, type TestRedis } from '../helpers/redis.ts';
 import { capturingLogger, testConfig } from '../helpers/server.ts';
+import { until } from '../helpers/wait.ts';
 
 const redis: TestRedis = await startTestRedis();
 afterAll(async () => {
@@ -39,11 +40,6 @@ async function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }>
   const [code, reason] = (await once(ws, 'close')) as [number, Buffer];
   return { code, reason: reason.toString() };
 }
-
-const until = async (condition: () => boolean, timeoutMs = 3000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-};
 
 describe('dashboard relay', () => {
   it('streams one session, ignores what the client says, and closes on binary or oversized frames', async () => {

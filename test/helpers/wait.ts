@@ -1,0 +1,5 @@
+/** Polls `condition` every 10 ms until it holds or `timeoutMs` passes (the test's assertion then says what failed). */
+export async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
