@@ -66,17 +66,19 @@ export class Bus {
   }
 
   broadcast(audience: Audience, message: unknown): void {
-    this.connections.deliver(audience, message);
+    // Serialised once: the same text goes to local sockets and, wrapped with our id, to Redis.
+    const data = typeof message === 'string' ? message : JSON.stringify(message);
+    this.connections.deliver(audience, data);
     if (!this.redis) return;
-    const body: BusMessage = { origin: this.instanceId, message };
-    this.redis
-      .publish(`${CHANNEL_PREFIX}${audience.kind}:${audience.key}`, JSON.stringify(body))
-      .catch((err: unknown) => {
-        this.log.warn(
-          { err: errorMessage(err), audience: audience.kind },
-          'broadcast not published to other instances',
-        );
-      });
+    // A string is already the text to send: it travels as a JSON string; an object as the JSON itself.
+    const payload = typeof message === 'string' ? JSON.stringify(message) : data;
+    const body = `{"origin":${JSON.stringify(this.instanceId)},"message":${payload}}`;
+    this.redis.publish(`${CHANNEL_PREFIX}${audience.kind}:${audience.key}`, body).catch((err: unknown) => {
+      this.log.warn(
+        { err: errorMessage(err), audience: audience.kind },
+        'broadcast not published to other instances',
+      );
+    });
   }
 
   private receive(raw: string, channel: string): void {

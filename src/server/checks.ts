@@ -3,6 +3,7 @@ import type { ConnectionManager } from '../connections/connection-manager.ts';
 import { describeMissing, missingDependencies } from '../speech/system-dependencies.ts';
 import type { SpeechServices } from '../speech/speech-services.ts';
 import type { RedisManager } from '../state/redis-manager.ts';
+import { urlUnder } from '../url.ts';
 import type { ReadinessCheck } from './readiness.ts';
 
 /** One readiness check per dependency the configuration uses. */
@@ -46,11 +47,11 @@ function llmProbe(config: Config): ReadinessCheck | undefined {
   const { azureEndpoint, azureApiKey, openaiBaseUrl, openaiApiKey } = config.llm;
   const target = azureEndpoint
     ? {
-        url: new URL('openai/models?api-version=2024-10-21', withSlash(azureEndpoint)),
+        url: urlUnder(azureEndpoint, 'openai/models?api-version=2024-10-21'),
         headers: apiKeyHeader(azureApiKey),
       }
     : openaiBaseUrl
-      ? { url: new URL('models', withSlash(openaiBaseUrl)), headers: bearerHeader(openaiApiKey) }
+      ? { url: urlUnder(openaiBaseUrl, 'models'), headers: bearerHeader(openaiApiKey) }
       : undefined;
   if (!target) return undefined;
   return {
@@ -66,7 +67,6 @@ function llmProbe(config: Config): ReadinessCheck | undefined {
   };
 }
 
-const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);
 const apiKeyHeader = (key: string | undefined): Record<string, string> => (key ? { 'api-key': key } : {});
 const bearerHeader = (key: string | undefined): Record<string, string> =>
   key ? { authorization: `Bearer ${key}` } : {};

@@ -5,6 +5,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { urlUnder } from '../url.ts';
 
 export interface TracingOptions {
   readonly serviceName: string;
@@ -25,10 +26,7 @@ export function initTracing(options: TracingOptions): void {
   if (provider) return;
   const processors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   if (options.otlpEndpoint) {
-    const url = new URL(
-      'v1/traces',
-      options.otlpEndpoint.endsWith('/') ? options.otlpEndpoint : `${options.otlpEndpoint}/`,
-    );
+    const url = urlUnder(options.otlpEndpoint, 'v1/traces');
     processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: url.toString() }) }));
   }
   provider = new TracerProvider({

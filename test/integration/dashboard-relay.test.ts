@@ -118,7 +118,7 @@ describe('dashboard relay', () => {
   });
 
   it.skipIf('skipReason' in redis)(
-    'shows a dashboard on instance A the envelopes a call on instance B produces, in order',
+    'shows a dashboard on instance A the envelopes a call on instance B produces, in order, without echoes',
     async () => {
       if ('skipReason' in redis) return;
       const [a, b] = await Promise.all([start({ REDIS_URL: redis.url }), start({ REDIS_URL: redis.url })]);
@@ -126,10 +126,12 @@ describe('dashboard relay', () => {
         await until(() => a.services.redis!.ready && b.services.redis!.ready);
         await new Promise((resolve) => setTimeout(resolve, 100)); // both instances subscribed
         const dashboard = await relay(a, 'session_id=call-on-b');
+        const alsoOnB = await relay(b, 'session_id=call-on-b');
         for (let n = 0; n < 200; n += 1)
           b.services.bus.publish(envelope('event', { sessionId: 'call-on-b', sender: 'ACS' }, { n }));
-        await until(() => dashboard.received.length === 200);
+        await until(() => dashboard.received.length === 200 && alsoOnB.received.length === 200);
         expect(dashboard.received.map((e) => e.payload.n)).toEqual(Array.from({ length: 200 }, (_, n) => n));
+        expect(alsoOnB.received).toHaveLength(200); // delivered once locally, not again from its own echo
       } finally {
         await Promise.all([a.close(), b.close()]);
       }

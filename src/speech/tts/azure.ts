@@ -1,5 +1,6 @@
 import type { Pcm16 } from '../../audio/pcm.ts';
 import { errorMessage } from '../../errors.ts';
+import { urlUnder } from '../../url.ts';
 import { TtsError, type SynthesisRequest, type TtsProvider } from '../types.ts';
 import { streamSpeech, type RenderedAudio } from './stream.ts';
 
@@ -54,10 +55,7 @@ export class AzureTts implements TtsProvider {
     sampleRate: number,
     signal: AbortSignal,
   ): AsyncGenerator<RenderedAudio> {
-    const url = new URL(
-      'cognitiveservices/v1',
-      this.options.endpoint.endsWith('/') ? this.options.endpoint : `${this.options.endpoint}/`,
-    );
+    const url = urlUnder(this.options.endpoint, 'cognitiveservices/v1');
     const auth: Record<string, string> = this.options.key
       ? { 'Ocp-Apim-Subscription-Key': this.options.key }
       : { Authorization: `Bearer ${await this.options.token!()}` };
