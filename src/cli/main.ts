@@ -19,6 +19,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'speak text into a WAV file with the local speech stack',
     run: async (args) => (await import('./synthesize.ts')).synthesize(args),
   },
+  chat: {
+    summary: 'talk to the agents by text (a REPL, or one line per turn from a pipe)',
+    run: async (args) => (await import('./chat.ts')).chat(args),
+  },
   doctor: {
     summary: 'check this machine: Node, speech packages, Redis, port; prints how to fix what is missing',
     run: async () => (await import('./doctor.ts')).doctor(),

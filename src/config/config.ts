@@ -55,7 +55,11 @@ export interface Config {
     readonly openaiApiKey: string | undefined;
     readonly azureEndpoint: string | undefined;
     readonly azureApiKey: string | undefined;
+    readonly model: string;
+    readonly firstChunkTimeoutMs: number;
+    readonly idleTimeoutMs: number;
   };
+  readonly agents: { readonly dir: string; readonly engine: 'flow' | 'llm' };
   readonly telemetry: { readonly serviceName: string; readonly otlpEndpoint: string | undefined };
 }
 
@@ -129,6 +133,15 @@ function parseEnvVars(env: Readonly<Record<string, string | undefined>>): EnvVal
       'AZURE_SPEECH_REGION: expected a region (or AZURE_SPEECH_ENDPOINT) when a speech provider is azure',
     );
   }
+  if (
+    values.AGENT_ENGINE === 'llm' &&
+    values.OPENAI_BASE_URL === undefined &&
+    values.AZURE_OPENAI_ENDPOINT === undefined
+  ) {
+    problems.push(
+      'AGENT_ENGINE: llm needs OPENAI_BASE_URL or AZURE_OPENAI_ENDPOINT (or use flow, the offline engine)',
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return values as EnvValues;
 }
@@ -183,6 +196,18 @@ function toConfig(v: EnvValues): Config {
       openaiApiKey: v.OPENAI_API_KEY,
       azureEndpoint: v.AZURE_OPENAI_ENDPOINT,
       azureApiKey: v.AZURE_OPENAI_API_KEY,
+      model: v.LLM_MODEL,
+      firstChunkTimeoutMs: v.LLM_FIRST_CHUNK_TIMEOUT_MS,
+      idleTimeoutMs: v.LLM_IDLE_TIMEOUT_MS,
+    },
+    agents: {
+      dir: v.AGENTS_DIR,
+      engine:
+        v.AGENT_ENGINE === 'auto'
+          ? v.AZURE_OPENAI_ENDPOINT !== undefined || v.OPENAI_BASE_URL !== undefined
+            ? 'llm'
+            : 'flow'
+          : v.AGENT_ENGINE,
     },
     telemetry: { serviceName: v.OTEL_SERVICE_NAME, otlpEndpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT },
   };
@@ -196,7 +221,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     streamingMode: config.streamingMode,
     redis: config.redis.url === undefined ? 'embedded (in-memory)' : maskUrl(config.redis.url),
     speech: { stt: config.speech.stt, tts: config.speech.tts },
-    llm: config.llm.azureEndpoint ?? config.llm.openaiBaseUrl ?? 'offline flow agent',
+    llm: config.llm.azureEndpoint ?? config.llm.openaiBaseUrl ?? 'none',
+    agents: config.agents,
     otlpEndpoint: config.telemetry.otlpEndpoint ?? 'off',
   };
 }

@@ -180,6 +180,22 @@ export const ENV_VARS = {
     'Azure OpenAI endpoint, e.g. https://NAME.openai.azure.com.',
   ),
   AZURE_OPENAI_API_KEY: text('Azure OpenAI key; unset means keyless (Entra ID) authentication.').asSecret(),
+  LLM_MODEL: text('Model (Azure: deployment) for agents whose YAML names none.').withDefault('gpt-4o-mini'),
+  LLM_FIRST_CHUNK_TIMEOUT_MS: int(
+    100,
+    120_000,
+    'How long the LLM may take to start answering before the request is retried or fails.',
+  ).withDefault('10000'),
+  LLM_IDLE_TIMEOUT_MS: int(
+    100,
+    120_000,
+    'Longest pause between two streamed LLM chunks; a quieter stream counts as stalled and fails.',
+  ).withDefault('5000'),
+  AGENTS_DIR: text('Directory of agent YAML files, voices.yaml and prompt templates.').withDefault('agents'),
+  AGENT_ENGINE: oneOf(
+    ['auto', 'flow', 'llm'] as const,
+    'Which engine answers: llm (prompts and tools), flow (offline state machines), or auto: llm when an LLM endpoint is set.',
+  ).withDefault('auto'),
   OTEL_EXPORTER_OTLP_ENDPOINT: url(
     ['http:', 'https:'],
     'OTLP/HTTP collector base URL; traces are exported only when it is set.',

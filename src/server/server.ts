@@ -21,7 +21,7 @@ export async function startServer(
   log: Logger,
   extend?: AppExtension,
 ): Promise<RunningServer> {
-  const services = createServices(config, log);
+  const services = await createServices(config, log);
   startServices(services);
   const app = await buildApp(services, extend);
   try {

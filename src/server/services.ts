@@ -1,4 +1,6 @@
 import type { Config } from '../config/config.ts';
+import { createOrchestrator } from '../agents/create-orchestrator.ts';
+import type { Orchestrator } from '../agents/orchestrator.ts';
 import { randomBytes } from 'node:crypto';
 import { parseApiKeys, type ApiKey, type AuthMode } from '../auth/access.ts';
 import { SessionTokens } from '../auth/session-token.ts';
@@ -31,9 +33,13 @@ export interface Services {
   /** Undefined when the machine lacks the configured providers' libraries (readiness names them). */
   readonly speech: SpeechServices | undefined;
   readonly readinessChecks: readonly ReadinessCheck[];
+  /** The agents and the engine that runs them. */
+  readonly orchestrator: Orchestrator;
 }
 
-export function createServices(config: Config, log: Logger): Services {
+/** Builds every service; fails (before anything listens) when the agents' YAML is invalid. */
+export async function createServices(config: Config, log: Logger): Promise<Services> {
+  const orchestrator = await createOrchestrator(config, log);
   const redis = config.redis.url === undefined ? undefined : new RedisManager(config.redis.url, log);
   const metrics = new Metrics();
   const speech = createSpeech(config, metrics, log);
@@ -56,6 +62,7 @@ export function createServices(config: Config, log: Logger): Services {
     sessions: new SessionMemory(config, redis, metrics.registry, log),
     speech,
     readinessChecks: createReadinessChecks(config, redis, speech, connections),
+    orchestrator,
   };
 }
 

@@ -29,7 +29,8 @@ export interface MemoOptions {
 type Change =
   | { readonly type: 'append'; readonly agent: string; readonly message: ChatMessage }
   | { readonly type: 'system'; readonly agent: string; readonly prompt: string }
-  | { readonly type: 'context'; readonly key: string; readonly value: unknown };
+  | { readonly type: 'context'; readonly key: string; readonly value: unknown }
+  | { readonly type: 'truncate'; readonly turn: number; readonly heardChars: number };
 
 const DEFAULT_AGENT = 'default';
 /** How long one persist keeps retrying compare-and-set conflicts before it gives up (and retries later). */
@@ -132,6 +133,19 @@ export class MemoManager {
       agent: agent ?? DEFAULT_AGENT,
       message: { role, content, ...(meta ? { meta } : {}) },
     });
+  }
+
+  appendMessage(agent: string, message: ChatMessage): void {
+    this.change({ type: 'append', agent, message });
+  }
+
+  /**
+   * Keeps of a turn's spoken text only what the caller heard. Spoken messages carry `meta.turn` and
+   * `meta.spoken_from` (their offset in the turn's spoken text, which may span agents after a handoff);
+   * the part from `heardChars` on is cut, at a word boundary, and the message marked `interrupted`.
+   */
+  truncateSpoken(turn: number, heardChars: number): void {
+    this.change({ type: 'truncate', turn, heardChars: Math.max(0, Math.floor(heardChars)) });
   }
 
   /** The agent's thread as the prompt should see it (trimmed to the budget). */
@@ -269,6 +283,16 @@ function applyChanges(
       else corememory[change.key] = change.value;
     } else if (change.type === 'append') {
       thread(change.agent).push(change.message);
+    } else if (change.type === 'truncate') {
+      for (const agent of new Set([...Object.keys(record.chat_history), ...Object.keys(threads)])) {
+        const messages = thread(agent);
+        for (let i = messages.length - 1; i >= 0; i -= 1) {
+          const kept = truncateMessage(messages[i]!, change.turn, change.heardChars);
+          if (kept === messages[i]) continue;
+          if (kept) messages[i] = kept;
+          else messages.splice(i, 1);
+        }
+      }
     } else {
       const messages = thread(change.agent);
       const system: ChatMessage = { role: 'system', content: change.prompt };
@@ -279,6 +303,24 @@ function applyChanges(
   const chat_history: Record<string, readonly ChatMessage[]> = { ...record.chat_history };
   for (const [agent, messages] of Object.entries(threads)) chat_history[agent] = trim(messages, budget);
   return { corememory, chat_history };
+}
+
+/** A spoken message of `turn` cut to what was heard; the same object when untouched, undefined when unheard. */
+function truncateMessage(message: ChatMessage, turn: number, heardChars: number): ChatMessage | undefined {
+  const from = message.meta?.spoken_from;
+  if (message.meta?.turn !== turn || typeof from !== 'number') return message;
+  if (from + message.content.length <= heardChars) return message;
+  const heard = heardChars <= from ? '' : cutAtWord(message.content, heardChars - from);
+  if (!heard && !message.tool_calls) return undefined;
+  return { ...message, content: heard, meta: { ...message.meta, interrupted: true } };
+}
+
+/** The text up to `chars`, without a half-spoken last word. */
+function cutAtWord(text: string, chars: number): string {
+  if (chars >= text.length) return text;
+  const cut = text.slice(0, chars);
+  const wordEnds = /\s/.test(text[chars]!) ? cut : cut.replace(/\S*$/, '');
+  return wordEnds.trimEnd();
 }
 
 /** Keeps the system prompt and the latest messages that fit both the message and the character budget. */

@@ -2,12 +2,21 @@ import { RtvoiceError } from '../errors.ts';
 
 export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
 
+export interface ToolCallRecord {
+  readonly id: string;
+  readonly name: string;
+  /** JSON text, as the model wrote it. */
+  readonly arguments: string;
+}
+
 export interface ChatMessage {
   readonly role: ChatRole;
   readonly content: string;
   /** Tool name (tool messages) or agent name. */
   readonly name?: string;
   readonly tool_call_id?: string;
+  /** The tool calls an assistant message makes (the LLM's function calling). */
+  readonly tool_calls?: readonly ToolCallRecord[];
   /** Anything else about the message: `interrupted`, timestamps, tool arguments. */
   readonly meta?: Readonly<Record<string, unknown>>;
 }

@@ -97,7 +97,7 @@ describe('HTTP API', () => {
 describe('bad requests', () => {
   it('answers a malformed JSON body with 400 and the reason, and keeps serving', async () => {
     const { log } = capturingLogger('silent');
-    const services = createServices(testConfig(), log);
+    const services = await createServices(testConfig(), log);
     const app = await buildApp(services);
     // No JSON route exists yet in this API; register one the way later route plugins will.
     app.post('/api/v1/echo', { schema: { body: z.object({ text: z.string() }) } }, (request) => request.body);

@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { mayAccessSession, resolveAccess, type Access } from '../../auth/access.ts';
+import { mayAccessSession, type Access } from '../../auth/access.ts';
+import { requestAccess } from '../request-access.ts';
 import { OVERVIEW_TOPIC } from '../../connections/bus.ts';
 import type { Services } from '../services.ts';
 import { acceptWebSocket } from '../websocket.ts';
@@ -10,17 +11,9 @@ import { acceptWebSocket } from '../websocket.ts';
 export const RELAY_CLOSE = { unauthorized: 4001, unsupportedData: 1003, tooBig: 1009 } as const;
 const MAX_CLIENT_MESSAGE_BYTES = 4096;
 
-function credentials(request: FastifyRequest, token: string | undefined) {
-  const header = request.headers['x-api-key'];
-  const bearer = request.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
-  return { apiKey: (Array.isArray(header) ? header[0] : header) ?? bearer, sessionToken: token };
-}
-
 /** The dashboard relay (a read-only feed of envelopes) and the session tokens browser pages use. */
 export const realtimeRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
-  const { auth } = services;
-  const access = (request: FastifyRequest, token?: string): Access =>
-    resolveAccess(auth.mode, auth.keys, auth.tokens, credentials(request, token));
+  const access = (request: FastifyRequest, token?: string): Access => requestAccess(services, request, token);
 
   app.post(
     '/api/v1/auth/session-token',
@@ -41,7 +34,7 @@ export const realtimeRoutes: FastifyPluginAsyncZod<{ services: Services }> = asy
         const reason = granted.kind === 'none' ? granted.reason : 'this key may not access that session';
         return reply.code(403).send({ statusCode: 403 as const, error: 'Forbidden', message: reason });
       }
-      const { token, expiresAt } = auth.tokens.issue(request.body.session_id);
+      const { token, expiresAt } = services.auth.tokens.issue(request.body.session_id);
       return { token, session_id: request.body.session_id, expires_at: expiresAt.toISOString() };
     },
   );

@@ -1,0 +1,99 @@
+/** A policy of the demo insurer (the seed's in-memory demo database). */
+export interface Policy {
+  readonly policyId: string;
+  readonly holder: string;
+  readonly zip: string;
+  readonly ssnLast4: string;
+  readonly kind: 'auto' | 'home';
+  readonly deductible: number;
+  readonly coverage: string;
+  readonly monthlyPremium: number;
+  readonly roadsideAssistance: boolean;
+  readonly rentalCar: boolean;
+  readonly renewal: string;
+}
+
+export const DEMO_POLICIES: readonly Policy[] = [
+  {
+    policyId: 'POL-A10001',
+    holder: 'Alice Brown',
+    zip: '60601',
+    ssnLast4: '1234',
+    kind: 'auto',
+    deductible: 500,
+    coverage: 'full coverage, including collision and comprehensive',
+    monthlyPremium: 128,
+    roadsideAssistance: true,
+    rentalCar: true,
+    renewal: 'March 1, 2027',
+  },
+  {
+    policyId: 'POL-H20002',
+    holder: 'Bob Martinez',
+    zip: '94105',
+    ssnLast4: '5678',
+    kind: 'home',
+    deductible: 1000,
+    coverage: 'dwelling, personal property and liability',
+    monthlyPremium: 96,
+    roadsideAssistance: false,
+    rentalCar: false,
+    renewal: 'August 15, 2027',
+  },
+  {
+    policyId: 'POL-A30003',
+    holder: 'Carol Nguyen',
+    zip: '10001',
+    ssnLast4: '4321',
+    kind: 'auto',
+    deductible: 250,
+    coverage: 'liability and collision',
+    monthlyPremium: 142,
+    roadsideAssistance: false,
+    rentalCar: true,
+    renewal: 'December 3, 2026',
+  },
+];
+
+const normalize = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z]+/g, ' ')
+    .trim();
+
+/** The policy of a caller who gave their full name and either ZIP code or the last four of their SSN. */
+export function findPolicy(fullName: string, verifier: string): Policy | undefined {
+  const name = normalize(fullName);
+  const code = verifier.replace(/\D/g, '');
+  return DEMO_POLICIES.find((p) => normalize(p.holder) === name && (p.zip === code || p.ssnLast4 === code));
+}
+
+export function policyById(policyId: string): Policy | undefined {
+  return DEMO_POLICIES.find((p) => p.policyId === policyId);
+}
+
+/** Answers a question about a policy from its fields, by topic keywords; undefined when none fits. */
+export function answerPolicyQuestion(policy: Policy, question: string): string | undefined {
+  const q = question.toLowerCase();
+  const topics: [RegExp, () => string][] = [
+    [/deductible/, () => `Your deductible is ${policy.deductible} dollars.`],
+    [/premium|pay|cost|price|bill/, () => `Your premium is ${policy.monthlyPremium} dollars a month.`],
+    [
+      /roadside|tow/,
+      () =>
+        policy.roadsideAssistance
+          ? 'Yes, roadside assistance is included.'
+          : 'Roadside assistance is not part of your policy.',
+    ],
+    [
+      /rental|rent/,
+      () =>
+        policy.rentalCar
+          ? 'Yes, a rental car is covered while yours is repaired.'
+          : 'Rental cars are not covered by your policy.',
+    ],
+    [/renew|expire|expir|end/, () => `Your policy renews on ${policy.renewal}.`],
+    [/cover|include|protect/, () => `Your ${policy.kind} policy has ${policy.coverage}.`],
+  ];
+  return topics.find(([pattern]) => pattern.test(q))?.[1]();
+}

@@ -1,0 +1,193 @@
+import type { AgentDefinition } from '../agent-definition.ts';
+import type { UserInput } from '../events.ts';
+import { appendSpoken, templateScope, type AgentRunner, type RunnerEvent, type RunScope } from '../runner.ts';
+import { evaluateCondition, renderSpeech, renderValue } from '../templates.ts';
+import { runTool } from '../tools/run-tool.ts';
+import { extractSlot, type SlotSpec } from './extractors/index.ts';
+import type { FlowAction, FlowAsk, FlowDefinition, FlowState } from './flow-definition.ts';
+
+/** Where an agent's flow stands: the state waiting for an answer, and how many answers failed. */
+interface FlowPosition {
+  readonly state: string;
+  readonly attempts: number;
+}
+
+/** More steps than this without waiting for the caller means the flow loops. */
+const MAX_STEPS = 50;
+
+/**
+ * The offline engine: runs each agent's `flow` state machine. States say things, ask questions whose
+ * answers fill slots (names, digits, dates, yes/no, choices), call tools, and branch on conditions; a
+ * turn runs until the flow waits for the caller again, hands over, or ends the call.
+ */
+export class FlowRunner implements AgentRunner {
+  async *enter(scope: RunScope): AsyncGenerator<RunnerEvent> {
+    yield* this.runFrom(scope, flowOf(scope.agent).start);
+  }
+
+  async *turn(input: UserInput, scope: RunScope): AsyncGenerator<RunnerEvent> {
+    const flow = flowOf(scope.agent);
+    const text = input.kind === 'dtmf' ? input.digits : input.text;
+    const intent = flow.intents.find((i) => i.when_said.some((phrase) => mentions(text, phrase)));
+    if (intent) {
+      yield* this.act(scope, intent);
+      return;
+    }
+    const position = positionOf(scope);
+    const ask = position ? flow.states[position.state]?.ask : undefined;
+    if (!position || !ask) {
+      yield* this.runFrom(scope, flow.start);
+      return;
+    }
+    const extraction =
+      input.kind === 'dtmf' && !ask.dtmf && ask.type !== 'digits' && ask.type !== 'number'
+        ? { ok: false as const, reason: 'keypad digits do not answer this question' }
+        : extractSlot(text, slotSpec(ask));
+    if (extraction.ok) {
+      scope.memo.updateSlots({ [ask.slot]: extraction.value });
+      scope.memo.setContext('slots_spoken', {
+        ...(scope.memo.getContext<Record<string, string>>('slots_spoken') ?? {}),
+        [ask.slot]: extraction.spoken,
+      });
+      yield* this.follow(scope, flow.states[position.state]!, 0);
+      return;
+    }
+    scope.log.debug(
+      { session_id: scope.memo.sessionId, slot: ask.slot, reason: extraction.reason },
+      'answer not understood',
+    );
+    const attempts = position.attempts + 1;
+    if (attempts >= ask.max_attempts && ask.on_fail) {
+      yield* this.runFrom(scope, ask.on_fail);
+      return;
+    }
+    setPosition(scope, { state: position.state, attempts });
+    yield* this.say(scope, ask.reprompt ?? ask.prompt);
+    yield expectation(scope.agent, ask);
+  }
+
+  /** Runs states from `name` until one asks the caller something, or the flow leaves the agent. */
+  private async *runFrom(scope: RunScope, name: string, steps = 0): AsyncGenerator<RunnerEvent> {
+    if (steps > MAX_STEPS)
+      throw new Error(`flow of ${scope.agent.name} ran ${MAX_STEPS} steps without asking anything`);
+    const state = flowOf(scope.agent).states[name];
+    if (!state) throw new Error(`flow of ${scope.agent.name} has no state "${name}"`);
+    if (state.say) yield* this.say(scope, state.say);
+    if (state.tool) {
+      const run = yield* runTool(
+        scope.tools,
+        {
+          id: `flow_${scope.turn}_${steps}`,
+          name: state.tool,
+          args: renderArgs(state.args, variables(scope)),
+        },
+        {
+          memo: scope.memo,
+          agent: scope.agent.name,
+          signal: scope.signal,
+          allowedHandoffs: scope.agent.handoffs,
+        },
+      );
+      scope.memo.setContext(
+        'flow_result',
+        run.outcome.ok
+          ? { ok: true, ...asObject(run.outcome.result) }
+          : { ok: false, error: run.outcome.error },
+      );
+      if (run.control.endCall) {
+        yield { type: 'end_request', ...run.control.endCall };
+        return;
+      }
+      if (run.control.handoff) {
+        yield { type: 'handoff_request', ...run.control.handoff };
+        return;
+      }
+    }
+    if (state.ask) {
+      setPosition(scope, { state: name, attempts: 0 });
+      yield* this.say(scope, state.ask.prompt);
+      yield expectation(scope.agent, state.ask);
+      return;
+    }
+    yield* this.follow(scope, state, steps);
+  }
+
+  /** Takes the first branch of `next` whose condition holds. */
+  private async *follow(scope: RunScope, state: FlowState, steps: number): AsyncGenerator<RunnerEvent> {
+    const scopeVars = variables(scope);
+    const branch = state.next?.find((b) => b.if === undefined || evaluateCondition(b.if, scopeVars));
+    if (!branch) throw new Error(`flow of ${scope.agent.name}: no branch of next applies`);
+    yield* this.act(scope, branch, steps);
+  }
+
+  private async *act(scope: RunScope, action: FlowAction, steps = 0): AsyncGenerator<RunnerEvent> {
+    if (action.say) yield* this.say(scope, action.say);
+    if (action.handoff) yield { type: 'handoff_request', to: action.handoff, reason: action.say };
+    else if (action.goto) yield* this.runFrom(scope, action.goto, steps + 1);
+  }
+
+  private async *say(scope: RunScope, template: string): AsyncGenerator<RunnerEvent> {
+    const text = renderSpeech(template, variables(scope));
+    if (!text) return;
+    appendSpoken(scope, text, scope.beginSpoken());
+    yield { type: 'text', agent: scope.agent.name, text };
+  }
+}
+
+function flowOf(agent: AgentDefinition): FlowDefinition {
+  if (!agent.flow) throw new Error(`agent ${agent.name} has no flow`);
+  return agent.flow;
+}
+
+function positionOf(scope: RunScope): FlowPosition | undefined {
+  return scope.memo.getContext<Record<string, FlowPosition>>('flow_position')?.[scope.agent.name];
+}
+
+function setPosition(scope: RunScope, position: FlowPosition): void {
+  const positions = scope.memo.getContext<Record<string, FlowPosition>>('flow_position') ?? {};
+  scope.memo.setContext('flow_position', { ...positions, [scope.agent.name]: position });
+}
+
+/** What flow texts and conditions see: the template scope plus the last tool result and spoken slots. */
+function variables(scope: RunScope): Record<string, unknown> {
+  return {
+    ...templateScope(scope.memo, scope.agent),
+    result: scope.memo.getContext('flow_result') ?? {},
+    spoken: scope.memo.getContext('slots_spoken') ?? {},
+  };
+}
+
+function renderArgs(args: Readonly<Record<string, unknown>>, vars: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(args).map(([key, value]) => [key, renderValue(value, vars)]));
+}
+
+function slotSpec(ask: FlowAsk): SlotSpec {
+  return {
+    type: ask.type,
+    ...(ask.lengths ? { lengths: ask.lengths } : {}),
+    ...(ask.min !== undefined ? { min: ask.min } : {}),
+    ...(ask.max !== undefined ? { max: ask.max } : {}),
+    ...(ask.options ? { options: ask.options } : {}),
+  };
+}
+
+function expectation(agent: AgentDefinition, ask: FlowAsk): RunnerEvent {
+  return { type: 'expect', agent: agent.name, slot: ask.slot, grammar: ask.grammar };
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : { value };
+}
+
+/** Whether `text` says `phrase` as whole words, case and punctuation aside. */
+function mentions(text: string, phrase: string): boolean {
+  const words = (s: string) =>
+    ` ${s
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}' ]+/gu, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()} `;
+  return words(text).includes(words(phrase));
+}
