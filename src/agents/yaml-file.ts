@@ -65,6 +65,8 @@ export class YamlFile {
     if (result.success) return result.data;
     const issue = result.error.issues[0]!;
     const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-    throw this.error(issue.path, `${where}${issue.message}`);
+    // An unknown key is best shown on its own line, not on the line of the object holding it.
+    const at = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+    throw this.error(at, `${where}${issue.message}`);
   }
 }

@@ -1,0 +1,176 @@
+import pino from 'pino';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AgentSet } from '../../../src/agents/agent-set.ts';
+import { INSURANCE_TOOLS } from '../../../src/agents/demo/insurance-tools.ts';
+import type { AgentEvent, UserInput } from '../../../src/agents/events.ts';
+import { FlowRunner } from '../../../src/agents/flow/flow-runner.ts';
+import { Orchestrator } from '../../../src/agents/orchestrator.ts';
+import { ToolRegistry } from '../../../src/agents/tools/tool-registry.ts';
+import { MemoManager } from '../../../src/state/memo-manager.ts';
+import { MemorySessionStore } from '../../../src/state/memory-store.ts';
+
+let orchestrator: Orchestrator;
+const log = pino({ level: 'silent' });
+const signal = new AbortController().signal;
+
+beforeAll(async () => {
+  const tools = new ToolRegistry(INSURANCE_TOOLS);
+  const agents = await AgentSet.load('agents', 'flow', tools);
+  orchestrator = new Orchestrator({ agents, tools, runner: new FlowRunner(), log, ttsProvider: 'flite' });
+});
+
+const newMemo = () =>
+  MemoManager.load(`t-${Math.random().toString(36).slice(2)}`, new MemorySessionStore(60), {
+    budget: { maxMessages: 100, maxChars: 100_000 },
+    log,
+  });
+
+async function collect(stream: AsyncIterable<AgentEvent>): Promise<AgentEvent[]> {
+  const events: AgentEvent[] = [];
+  for await (const event of stream) events.push(event);
+  return events;
+}
+
+const say = (memo: MemoManager, text: string) =>
+  collect(orchestrator.runTurn(memo, { kind: 'speech', text }, { signal }));
+const spoken = (events: AgentEvent[]) => events.flatMap((e) => (e.type === 'text' ? [e.text] : [])).join('');
+
+describe('Orchestrator with the flow engine', () => {
+  it('streams sentences whose offsets locate them in the turn’s spoken text', async () => {
+    const memo = await newMemo();
+    const events = await collect(orchestrator.start(memo, { signal }));
+    const text = spoken(events);
+    expect(text).toBe('Hi there from XYZ Insurance! To get started, may I have your full name?');
+    const sentences = events.flatMap((e) => (e.type === 'sentence' ? [e] : []));
+    expect(sentences.map((s) => s.text)).toEqual([
+      'Hi there from XYZ Insurance!',
+      'To get started, may I have your full name?',
+    ]);
+    for (const s of sentences) expect(text.slice(s.start, s.end)).toBe(s.text);
+    expect(events.at(-1)).toEqual({
+      type: 'sentence',
+      agent: 'AuthAgent',
+      text: sentences[1]!.text,
+      start: 29,
+      end: text.length,
+    });
+    expect(events).toContainEqual({
+      type: 'expect',
+      agent: 'AuthAgent',
+      slot: 'full_name',
+      grammar: undefined,
+    });
+  });
+
+  it('tells the recognizer which grammar fits the next answer', async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    const events = await say(memo, 'alice brown');
+    expect(events).toContainEqual({
+      type: 'expect',
+      agent: 'AuthAgent',
+      slot: 'verifier',
+      grammar: 'digits',
+    });
+  });
+
+  it('takes keypad digits for a question that accepts them, and not for one that does not', async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    const dtmfName = await collect(orchestrator.runTurn(memo, { kind: 'dtmf', digits: '1234' }, { signal }));
+    expect(spoken(dtmfName)).toContain("Sorry, I didn't catch your name.");
+    await say(memo, 'Alice Brown');
+    const events = await collect(orchestrator.runTurn(memo, { kind: 'dtmf', digits: '60601' }, { signal }));
+    expect(events.find((e) => e.type === 'tool_end')).toMatchObject({
+      tool: 'authenticate_caller',
+      ok: true,
+    });
+    expect(memo.getContext('caller')).toMatchObject({ name: 'Alice Brown', policy_id: 'POL-A10001' });
+  });
+
+  it('hands over with the new agent’s voice and greeting in the same turn, each agent keeping its thread', async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    await say(memo, 'Alice Brown');
+    await say(memo, '60601');
+    const events = await say(memo, 'I had an accident');
+    const handoff = events.find((e) => e.type === 'handoff');
+    expect(handoff).toMatchObject({
+      from: 'AuthAgent',
+      to: 'ClaimsAgent',
+      voice: { alias: 'claims_specialist', voice: 'rms' },
+    });
+    expect(spoken(events)).toBe(
+      "Hi Alice, this is the claims specialist. I'm sorry to hear about your loss. When did it happen?",
+    );
+    expect(orchestrator.activeAgent(memo).name).toBe('ClaimsAgent');
+    expect(memo.history('ClaimsAgent').map((m) => m.role)).toEqual(['assistant', 'assistant']);
+    expect(memo.history('AuthAgent').at(-1)).toMatchObject({ role: 'user', content: 'I had an accident' });
+  });
+
+  it('keeps only what the caller heard when a turn is interrupted, across a handoff', async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    await say(memo, 'Alice Brown');
+    await say(memo, '60601');
+    const stream = orchestrator.runTurn(memo, { kind: 'speech', text: 'I want to file a claim' }, { signal });
+    const text = spoken(await collect(stream));
+    // The caller heard "Hi Alice, this is the claims" and then spoke over the rest.
+    const heard = text.indexOf('claims') + 'claims'.length + 3;
+    orchestrator.recordHeard(memo, stream.turn, heard);
+    const thread = memo.history('ClaimsAgent');
+    expect(thread).toEqual([
+      {
+        role: 'assistant',
+        content: 'Hi Alice, this is the claims',
+        meta: { turn: stream.turn, spoken_from: 0, interrupted: true },
+      },
+    ]);
+  });
+
+  it('ends the call on a global intent and then only repeats the end', async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    const events = await say(memo, 'I need an ambulance');
+    expect(events.at(-1)).toMatchObject({ type: 'end_call', reason: 'emergency' });
+    expect(spoken(events)).toContain('call nine one one');
+    expect(orchestrator.ended(memo)).toMatchObject({ reason: 'emergency' });
+    expect(await say(memo, 'hello?')).toEqual([
+      { type: 'end_call', agent: 'AuthAgent', reason: 'emergency' },
+    ]);
+  });
+
+  it('stops a turn at once when its signal aborts', async () => {
+    const memo = await newMemo();
+    const controller = new AbortController();
+    const seen: AgentEvent[] = [];
+    const turn = async () => {
+      for await (const event of orchestrator.start(memo, { signal: controller.signal })) {
+        seen.push(event);
+        controller.abort();
+      }
+    };
+    await expect(turn()).rejects.toThrow();
+    expect(seen).toHaveLength(1);
+  });
+});
+
+describe('MemoManager.truncateSpoken', () => {
+  it('cuts at a word boundary, drops unheard messages and leaves other turns alone', async () => {
+    const memo = await newMemo();
+    const spokenMessage = (turn: number, from: number, content: string) =>
+      memo.appendMessage('A', { role: 'assistant', content, meta: { turn, spoken_from: from } });
+    spokenMessage(1, 0, 'Earlier turn.');
+    memo.appendMessage('A', { role: 'user', content: 'question', meta: { turn: 2 } });
+    spokenMessage(2, 0, 'Your deductible is five hundred dollars.');
+    spokenMessage(2, 41, 'Anything else?');
+    memo.truncateSpoken(2, 22); // "Your deductible is fiv|e": the half-heard word goes
+    expect(memo.history('A').map((m) => [m.content, m.meta?.interrupted])).toEqual([
+      ['Earlier turn.', undefined],
+      ['question', undefined],
+      ['Your deductible is', true],
+    ]);
+    const input: UserInput = { kind: 'text', text: 'x' };
+    expect(input.kind).toBe('text');
+  });
+});
