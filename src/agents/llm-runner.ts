@@ -109,6 +109,7 @@ export class LlmRunner implements AgentRunner {
             memo: scope.memo,
             agent: scope.agent.name,
             signal: scope.signal,
+            allowedTools: scope.agent.tools,
             allowedHandoffs: scope.agent.handoffs,
           },
         );
@@ -149,30 +150,33 @@ export class LlmRunner implements AgentRunner {
  * results. Those halves are left out.
  */
 export function toLlmMessages(history: readonly ChatMessage[]): LlmMessage[] {
-  const answered = new Set(history.filter((m) => m.role === 'tool').map((m) => m.tool_call_id));
   const out: LlmMessage[] = [];
-  const open = new Set<string>();
-  for (const message of history) {
-    if (message.role === 'tool') {
-      if (!message.tool_call_id || !open.has(message.tool_call_id)) continue;
-      out.push({ role: 'tool', tool_call_id: message.tool_call_id, content: message.content });
-    } else if (message.role === 'assistant') {
-      const calls = message.tool_calls ?? [];
-      const complete = calls.length > 0 && calls.every((c) => answered.has(c.id));
-      open.clear();
-      if (complete) {
-        for (const call of calls) open.add(call.id);
-        out.push({
-          role: 'assistant',
-          content: message.content || null,
-          tool_calls: calls.map((c) => ({ ...c })),
-        });
-      } else if (message.content) {
-        out.push({ role: 'assistant', content: message.content });
-      }
-    } else {
-      open.clear();
+  for (let i = 0; i < history.length; i += 1) {
+    const message = history[i]!;
+    if (message.role === 'tool') continue; // only kept right after its call, below
+    if (message.role !== 'assistant') {
       out.push({ role: message.role, content: message.content });
+      continue;
+    }
+    const calls = message.tool_calls ?? [];
+    // A call's results are the tool messages right after it; ids may repeat across responses.
+    let end = i + 1;
+    while (history[end]?.role === 'tool') end += 1;
+    const results = history.slice(i + 1, end);
+    const answered = calls.length > 0 && calls.every((c) => results.some((r) => r.tool_call_id === c.id));
+    if (answered) {
+      out.push({
+        role: 'assistant',
+        content: message.content || null,
+        tool_calls: calls.map((c) => ({ ...c })),
+      });
+      for (const call of calls) {
+        const result = results.find((r) => r.tool_call_id === call.id)!;
+        out.push({ role: 'tool', tool_call_id: call.id, content: result.content });
+      }
+      i = end - 1;
+    } else if (message.content) {
+      out.push({ role: 'assistant', content: message.content });
     }
   }
   return out;

@@ -85,6 +85,7 @@ export class FlowRunner implements AgentRunner {
           memo: scope.memo,
           agent: scope.agent.name,
           signal: scope.signal,
+          allowedTools: scope.agent.tools,
           allowedHandoffs: scope.agent.handoffs,
         },
       );

@@ -23,7 +23,14 @@ type ToolEvent = Extract<AgentEvent, { type: 'tool_start' | 'tool_progress' | 't
 export async function* runTool(
   tools: ToolRegistry,
   call: { id: string; name: string; args: string | Record<string, unknown> },
-  scope: { memo: MemoManager; agent: string; signal: AbortSignal; allowedHandoffs: readonly string[] },
+  scope: {
+    memo: MemoManager;
+    agent: string;
+    signal: AbortSignal;
+    /** The agent's tools: a model calling another registered tool gets an error, and nothing runs. */
+    allowedTools: readonly string[];
+    allowedHandoffs: readonly string[];
+  },
 ): AsyncGenerator<ToolEvent, ToolRun> {
   const { agent } = scope;
   const base = { agent, callId: call.id, tool: call.name };
@@ -57,7 +64,15 @@ export async function* runTool(
   const started = performance.now();
   let settled: ToolOutcome | undefined;
   let failure: Error | undefined;
-  const running = tools.invoke(call.name, call.args, context).then(
+  const invocation = scope.allowedTools.includes(call.name)
+    ? tools.invoke(call.name, call.args, context)
+    : Promise.resolve<ToolOutcome>({
+        ok: false,
+        error: tools.has(call.name)
+          ? `tool "${call.name}" is not available to ${agent}`
+          : `unknown tool "${call.name}"`,
+      });
+  const running = invocation.then(
     (outcome) => (settled = outcome),
     (err: unknown) => (failure = err instanceof Error ? err : new Error(String(err))),
   );
