@@ -17,6 +17,13 @@ export interface Config {
   };
   readonly log: { readonly level: EnvValues['LOG_LEVEL']; readonly format: EnvValues['LOG_FORMAT'] };
   readonly streamingMode: StreamingMode;
+  readonly media: {
+    readonly bargeInMinSpeechMs: number;
+    readonly eouSilenceMs: number;
+    readonly outputLeadMs: number;
+    readonly dtmfInterDigitMs: number;
+    readonly maxBadMessages: number;
+  };
   readonly redis: { readonly url: string | undefined };
   readonly auth: {
     readonly mode: EnvValues['AUTH_MODE'];
@@ -158,6 +165,13 @@ function toConfig(v: EnvValues): Config {
     },
     log: { level: v.LOG_LEVEL, format: v.LOG_FORMAT },
     streamingMode: v.ACS_STREAMING_MODE,
+    media: {
+      bargeInMinSpeechMs: v.BARGE_IN_MIN_SPEECH_MS,
+      eouSilenceMs: v.EOU_SILENCE_MS,
+      outputLeadMs: v.OUTPUT_LEAD_MS,
+      dtmfInterDigitMs: v.DTMF_INTERDIGIT_MS,
+      maxBadMessages: v.MAX_BAD_MESSAGES,
+    },
     redis: { url: v.REDIS_URL },
     auth: {
       mode: v.AUTH_MODE,

@@ -88,6 +88,25 @@ export const ENV_VARS = {
     ['media', 'transcription', 'voice_live'],
     'How calls are handled: `media` (VAD → STT → agent → TTS cascade), `transcription` or `voice_live`.',
   ).withDefault('media'),
+  BARGE_IN_MIN_SPEECH_MS: int(
+    0,
+    5_000,
+    'Caller speech this long while the agent speaks interrupts it; shorter sounds (a cough, "mm-hm") do not.',
+  ).withDefault('200'),
+  EOU_SILENCE_MS: int(100, 5_000, 'Silence after caller speech that ends the caller’s turn.').withDefault(
+    '250',
+  ),
+  OUTPUT_LEAD_MS: int(
+    20,
+    2_000,
+    'How far ahead of playback agent audio is sent: more rides out network jitter, less stops faster on barge-in.',
+  ).withDefault('160'),
+  DTMF_INTERDIGIT_MS: int(100, 10_000, 'Keypad digits end after this pause, or on #.').withDefault('1500'),
+  MAX_BAD_MESSAGES: int(
+    1,
+    10_000,
+    'Consecutive malformed messages after which a media socket is closed with 1007.',
+  ).withDefault('50'),
   REDIS_URL: url(
     ['redis:', 'rediss:'],
     'Redis for session state and cross-instance broadcasts. Unset: the embedded in-memory store (one instance).',

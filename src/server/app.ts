@@ -26,6 +26,7 @@ import { realtimeRoutes } from './routes/realtime.ts';
 import { schemaRoutes } from './routes/schemas.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { agentRoutes } from './routes/agents.ts';
+import { mediaRoutes } from './routes/media.ts';
 import type { Services } from './services.ts';
 import { isWebSocketUpgrade, traceHttpRequests } from './http-tracing.ts';
 
@@ -89,6 +90,7 @@ export async function buildApp(services: Services, extend?: AppExtension): Promi
   await app.register(schemaRoutes);
   await app.register(realtimeRoutes, { services });
   await app.register(agentRoutes, { services });
+  await app.register(mediaRoutes, { services });
   // Only a real promise is awaited: an extension written as `(app) => app.get(...)` returns the app,
   // which is thenable and would deadlock start-up.
   const extended = extend?.(app, services);

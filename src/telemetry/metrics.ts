@@ -50,6 +50,21 @@ export class Metrics {
 
   readonly pools = new PoolMetrics(this.registry);
 
+  readonly turnLatency = new Histogram({
+    name: 'rtvoice_turn_latency_seconds',
+    help: 'Per-turn latencies by stage: eou_delay_ms, stt_final_ms, agent_first_text_ms, tts_first_audio_ms, voice_to_voice_ms, barge_in_stop_ms, greeting_ttfb_ms (in seconds).',
+    labelNames: ['stage'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 5],
+    registers: [this.registry],
+  });
+
+  readonly mediaBadMessages = new Counter({
+    name: 'rtvoice_media_bad_messages_total',
+    help: 'Malformed messages from media sockets, by transport and reason (each logged with its session id).',
+    labelNames: ['transport', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   private lagTimer: NodeJS.Timeout | undefined;
 
   constructor() {
