@@ -198,8 +198,13 @@ class TurnDriver {
         request = event;
         break;
       }
-      if (event.type === 'text') yield* this.speak(agent, event.text);
-      else yield event;
+      if (event.type === 'text') {
+        yield* this.speak(agent, event.text);
+      } else {
+        // What was said before a tool runs or a question opens is spoken now, not after the tool.
+        yield* this.flush();
+        yield event;
+      }
     }
     if (request?.type === 'end_request') {
       if (request.message) {

@@ -85,7 +85,12 @@ export async function chat(args: string[]): Promise<number> {
     const input: UserInput = /^#[\d*#]+$/.test(text)
       ? { kind: 'dtmf', digits: text.slice(1) }
       : { kind: 'text', text };
-    ended = await speak(orchestrator.runTurn(memo, input, { signal: new AbortController().signal }));
+    try {
+      ended = await speak(orchestrator.runTurn(memo, input, { signal: new AbortController().signal }));
+    } catch (err) {
+      // One failed turn (the LLM unreachable after its retries) is reported; the conversation goes on.
+      process.stdout.write(`\n  [turn failed: ${errorMessage(err)}]\n`);
+    }
     if (ended) break;
     prompt();
   }

@@ -17,7 +17,7 @@ import {
 } from '../media/protocol/browser.ts';
 import { CallMeter, type MeteredTurn } from './call-meter.ts';
 import type { CallErrorKind, CallRecord } from './call-record.ts';
-import { sharedPacingClock, type PacingClock, type PacingListener, type PacingTick } from './pacing-clock.ts';
+import { sharedPacingClock, type PacingClock, type PacingListener, type PacingTick } from '../audio/pacing-clock.ts';
 import { prepareUtterance, type PreparedUtterance } from './utterance.ts';
 import {
   encodeAcsAudioFrames,

@@ -1,5 +1,6 @@
 /** Polls `condition` every 10 ms until it holds or `timeoutMs` passes (the test's assertion then says what failed). */
-export async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (!(await condition()) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 10));
 }

@@ -51,6 +51,8 @@ export function checkFlow(agent: AgentDefinition, flow: FlowDefinition, file: Ya
       state([...path, 'ask', 'on_fail'], step.ask.on_fail);
       if (step.ask.type === 'choice' && !step.ask.options)
         throw at([...path, 'ask'], 'a choice needs options');
+      if (!step.next)
+        throw at([...path, 'ask'], 'a question needs next (where the flow goes with the answer)');
     }
     step.next?.forEach((branch, i) => action([...path, 'next', i], branch));
     if (!step.ask && !step.next && !step.tool) {

@@ -28,7 +28,12 @@ export class FlowRunner implements AgentRunner {
   async *turn(input: UserInput, scope: RunScope): AsyncGenerator<RunnerEvent> {
     const flow = flowOf(scope.agent);
     const text = input.kind === 'dtmf' ? input.digits : input.text;
-    const intent = flow.intents.find((i) => i.when_said.some((phrase) => mentions(text, phrase)));
+    const vars = variables(scope);
+    const intent = flow.intents.find(
+      (i) =>
+        i.when_said.some((phrase) => mentions(text, phrase)) &&
+        (i.if === undefined || evaluateCondition(i.if, vars)),
+    );
     if (intent) {
       yield* this.act(scope, intent);
       return;
@@ -92,7 +97,7 @@ export class FlowRunner implements AgentRunner {
       scope.memo.setContext(
         'flow_result',
         run.outcome.ok
-          ? { ok: true, ...asObject(run.outcome.result) }
+          ? { ...asObject(run.outcome.result), ok: true }
           : { ok: false, error: run.outcome.error },
       );
       if (run.control.endCall) {
@@ -122,16 +127,18 @@ export class FlowRunner implements AgentRunner {
   }
 
   private async *act(scope: RunScope, action: FlowAction, steps = 0): AsyncGenerator<RunnerEvent> {
-    if (action.say) yield* this.say(scope, action.say);
-    if (action.handoff) yield { type: 'handoff_request', to: action.handoff, reason: action.say };
+    const said = action.say === undefined ? undefined : yield* this.say(scope, action.say);
+    if (action.handoff) yield { type: 'handoff_request', to: action.handoff, reason: said };
     else if (action.goto) yield* this.runFrom(scope, action.goto, steps + 1);
   }
 
-  private async *say(scope: RunScope, template: string): AsyncGenerator<RunnerEvent> {
+  /** Says a template; returns what was said. */
+  private async *say(scope: RunScope, template: string): AsyncGenerator<RunnerEvent, string> {
     const text = renderSpeech(template, variables(scope));
-    if (!text) return;
+    if (!text) return text;
     appendSpoken(scope, text, scope.beginSpoken());
     yield { type: 'text', agent: scope.agent.name, text };
+    return text;
   }
 }
 

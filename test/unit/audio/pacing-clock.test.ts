@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PacingClock, type PacingTick } from '../../../src/load/pacing-clock.ts';
+import { PacingClock, type PacingTick } from '../../../src/audio/pacing-clock.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const busy = (ms: number) => {
