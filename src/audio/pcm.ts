@@ -48,7 +48,8 @@ export function bytesToPcm16(bytes: Uint8Array): Pcm16 {
     throw new AudioFormatError(`PCM16 audio must have an even number of bytes, got ${bytes.byteLength}`);
   }
   if (bytes.byteOffset % 2 === 0) return new Int16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
-  return new Int16Array(bytes.slice().buffer);
+  // A copy: Buffer#slice would be a view over the same (odd-offset, maybe odd-length) memory.
+  return new Int16Array(Uint8Array.prototype.slice.call(bytes).buffer);
 }
 
 /** The bytes of `samples`, as a Buffer view over the same memory. */

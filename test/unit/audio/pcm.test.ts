@@ -26,6 +26,11 @@ describe('PCM16 helpers', () => {
   it('reads samples from an unaligned byte view', () => {
     const bytes = new Uint8Array([0, 1, 0, 0xff, 0xff]);
     expect([...bytesToPcm16(bytes.subarray(1))]).toEqual([1, -1]);
+    // A Buffer at an odd offset in Node's shared pool (as ws delivers frames) is copied, not viewed.
+    const pooled = Buffer.concat([Buffer.from([9]), Buffer.from([1, 0, 0xff, 0xff])]).subarray(1);
+    expect([...bytesToPcm16(pooled)]).toEqual([1, -1]);
+    const oddPool = Buffer.from(new Uint8Array(7).fill(1)).subarray(1, 5);
+    expect([...bytesToPcm16(oddPool)]).toEqual([257, 257]);
   });
 
   it('converts to float and back exactly, clipping out-of-range floats', () => {
