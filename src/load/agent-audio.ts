@@ -36,6 +36,11 @@ export class AgentPlayback {
     }
   }
 
+  /** After a stop, makes the played counter go on from `playedMs` (the browser `audio_stop.until_ms`). */
+  resume(playedMs: number): void {
+    if (playedMs > this.#playedBeforeMs + this.#runMs) this.#playedBeforeMs = playedMs - this.#runMs;
+  }
+
   /** Drops the audio not yet played at `now`; returns how many ms were dropped. */
   stop(now: number): number {
     const played = this.#playedInRun(now);

@@ -17,7 +17,12 @@ import {
 } from '../media/protocol/browser.ts';
 import { CallMeter, type MeteredTurn } from './call-meter.ts';
 import type { CallErrorKind, CallRecord } from './call-record.ts';
-import { sharedPacingClock, type PacingClock, type PacingListener, type PacingTick } from '../audio/pacing-clock.ts';
+import {
+  sharedPacingClock,
+  type PacingClock,
+  type PacingListener,
+  type PacingTick,
+} from '../audio/pacing-clock.ts';
 import { prepareUtterance, type PreparedUtterance } from './utterance.ts';
 import {
   encodeAcsAudioFrames,
@@ -459,7 +464,7 @@ export class SimulatedCaller implements PacingListener {
         this.#checkWaiters(now);
         return;
       case 'stop':
-        this.#onStop(now);
+        this.#onStop(now, message.untilMs);
         return;
       case 'envelope':
         if (message.envelope.type === 'session_end') this.#sessionEnded = true;
@@ -478,8 +483,10 @@ export class SimulatedCaller implements PacingListener {
     }
   };
 
-  #onStop(now: number): void {
+  #onStop(now: number, untilMs: number | undefined): void {
     this.#meter.agentStopped(now);
+    // The flushed audio counts as elapsed: our played counter goes on from the server's output position.
+    if (untilMs !== undefined) this.#meter.playback.resume(untilMs);
     // Tell the server at once what was heard: it truncates the agent's reply to that.
     if (this.protocol === 'browser') this.#sendPlayedMark(now);
   }

@@ -48,7 +48,8 @@ export function encodeBrowserAudioFrames(frames: readonly Pcm16[]): EncodedFrame
 /** A server text message as the caller acts on it. */
 export type ServerMessage =
   | { readonly kind: 'audio'; readonly samples: Pcm16 }
-  | { readonly kind: 'stop' }
+  /** `untilMs`: where the browser's played counter goes on after the flush (the server's output position). */
+  | { readonly kind: 'stop'; readonly untilMs?: number }
   | { readonly kind: 'control'; readonly action: string }
   | { readonly kind: 'envelope'; readonly envelope: Envelope }
   | { readonly kind: 'invalid_frame' | 'malformed_message'; readonly reason: string };
@@ -69,6 +70,9 @@ export function readBrowserServerText(text: string): ServerMessage {
   if (message instanceof Error)
     return { kind: 'malformed_message', reason: `${message.reason}: ${message.message}` };
   if (message.kind === 'envelope') return message;
-  const { action } = message.control;
-  return action === 'audio_stop' ? { kind: 'stop' } : { kind: 'control', action };
+  const { action, until_ms: untilMs } = message.control;
+  if (action !== 'audio_stop') return { kind: 'control', action };
+  return typeof untilMs === 'number' && Number.isFinite(untilMs)
+    ? { kind: 'stop', untilMs }
+    : { kind: 'stop' };
 }
