@@ -108,6 +108,8 @@ export class MediaSession implements CallHandler {
   private dtmfDigits = '';
   private dtmfTimer: NodeJS.Timeout | undefined;
   private startedAt = 0;
+  /** Aborted when the call closes: waits for pooled resources stop with it. */
+  private readonly lifetime = new AbortController();
   /** The latest `played` mark, once the audio it confirms was flushed (barge-in played variant). */
   private awaitingPlayedStop: { gate: BargeInGate; latency: LatencyTool } | undefined;
 
@@ -130,10 +132,16 @@ export class MediaSession implements CallHandler {
     this.startedAt = performance.now();
     const { speech, memo } = this.deps;
     // The greeting needs only the synthesizer: the recognizer loads while it plays.
-    const recognizer = speech.recognizers.acquire({ sessionId: memo.sessionId });
+    const recognizer = speech.recognizers.acquire({
+      sessionId: memo.sessionId,
+      signal: this.lifetime.signal,
+    });
     recognizer.catch(() => undefined);
     try {
-      this.tts = await speech.synthesizers.acquire({ sessionId: memo.sessionId });
+      this.tts = await speech.synthesizers.acquire({
+        sessionId: memo.sessionId,
+        signal: this.lifetime.signal,
+      });
       if (this.isClosed()) return;
       this.inputResampler =
         inputRate === VAD_SAMPLE_RATE ? undefined : await createResampler(inputRate, VAD_SAMPLE_RATE);
@@ -233,6 +241,7 @@ export class MediaSession implements CallHandler {
     if (this.state === 'closed') return;
     const wasLive = this.state === 'live';
     this.state = 'closed';
+    this.lifetime.abort();
     clearTimeout(this.dtmfTimer);
     this.turn?.controller.abort(new Error(`call closed: ${reason}`));
     this.pacer?.close();

@@ -205,6 +205,15 @@ export class ResourcePool<T> {
       if (this.usable(resource)) return { resource, tier: 'warm' };
       void this.destroy(resource);
     }
+    // At capacity, a resource kept for a session that may come back goes to a caller who is here now.
+    if (this.size >= this.options.maxSize) {
+      for (const [owner, kept] of this.held) {
+        this.held.delete(owner);
+        clearTimeout(kept.timer);
+        if (this.usable(kept.resource)) return { resource: kept.resource, tier: 'warm' };
+        void this.destroy(kept.resource);
+      }
+    }
     return undefined;
   }
 

@@ -132,6 +132,17 @@ describe('ResourcePool', () => {
     expect(pool.stats()).toMatchObject({ held: 0, warm: 1 });
   });
 
+  it('at capacity, lends a resource held for an absent session to a caller who is here now', async () => {
+    const pool = new ResourcePool(factory(), options({ warmSize: 0, maxSize: 1, sessionHoldMs: 60_000 }));
+    const first = await pool.acquire({ sessionId: 'call-1' });
+    pool.release(first);
+    expect(pool.stats()).toMatchObject({ held: 1, size: 1 });
+    const started = performance.now();
+    expect(await pool.acquire({ sessionId: 'call-2' })).toBe(first);
+    expect(performance.now() - started).toBeLessThan(50); // no wait for the hold to expire
+    expect(pool.stats()).toMatchObject({ held: 0, inUse: 1, waiters: 0 });
+  });
+
   it('refills the warm tier in the background after lending', async () => {
     const f = factory();
     const pool = new ResourcePool(f, options({ warmSize: 2, maxSize: 4 }));
