@@ -1,44 +1,25 @@
 // npm run bench:fanout — broadcast fan-out across instances, and the memory cost of idle connections.
 // Two `rtvoice serve` processes share one Redis. First 1,000 idle dashboards connect to one fresh instance
 // and its RSS is read; then 100 dashboards connect to each and envelopes published on Redis reach all 200.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { createClient } from 'redis';
 import { WebSocket } from 'ws';
 import { envelope } from '../src/connections/envelope.ts';
 import { startTestRedis } from '../test/helpers/redis.ts';
+import { rssMiB, serve } from './serve.ts';
 import { fmt, machine, percentile, printTable } from './stats.ts';
 
 const SESSION = 'bench-session';
 const ENVELOPES = 200;
 
-async function serve(redisUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['bin/rtvoice.js', 'serve'], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'info',
-      SESSION_TOKEN_SECRET: 'bench',
-      REDIS_URL: redisUrl,
-      STT_POOL_WARM: '0',
-      TTS_POOL_WARM: '0',
-      MAX_CONNECTIONS: '5000',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+const start = (redisUrl: string) =>
+  serve({
+    SESSION_TOKEN_SECRET: 'bench',
+    REDIS_URL: redisUrl,
+    STT_POOL_WARM: '0',
+    TTS_POOL_WARM: '0',
+    MAX_CONNECTIONS: '5000',
   });
-  for await (const line of createInterface({ input: child.stdout })) {
-    const entry = JSON.parse(line) as { msg: string; url?: string };
-    if (entry.msg === 'rtvoice is listening') return { child, url: entry.url! };
-  }
-  throw new Error('rtvoice serve exited before listening');
-}
-
-const rssMiB = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 async function dashboards(
   url: string,
@@ -65,7 +46,7 @@ process.stdout.write(
   `rtvoice fan-out benchmark — ${machine()}; servers, Redis and clients share the machine\n`,
 );
 process.stderr.write('… starting two instances\n');
-const [a, b] = await Promise.all([serve(redis.url), serve(redis.url)]);
+const [a, b] = await Promise.all([start(redis.url), start(redis.url)]);
 await new Promise((resolve) => setTimeout(resolve, 300));
 
 process.stderr.write('… 1,000 idle dashboards on one instance\n');

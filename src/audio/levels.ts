@@ -22,3 +22,24 @@ export function peak(samples: Pcm16): number {
 export function toDbfs(level: number): number {
   return 20 * Math.log10(level);
 }
+
+export interface TrimOptions {
+  /** Silence kept before the first sound and after the last, in ms. */
+  readonly keepLeadMs: number;
+  readonly keepTailMs: number;
+  /** Samples below this magnitude (0 to 1 of full scale) count as silence. */
+  readonly threshold: number;
+}
+
+/** `samples` without the silence before its first and after its last sound, beyond what `options` keeps. */
+export function trimSilence(samples: Pcm16, sampleRate: number, options: TrimOptions): Pcm16 {
+  const floor = options.threshold * 32768;
+  let first = 0;
+  while (first < samples.length && Math.abs(samples[first]!) < floor) first += 1;
+  if (first === samples.length) return samples.subarray(0, 0);
+  let last = samples.length - 1;
+  while (last > first && Math.abs(samples[last]!) < floor) last -= 1;
+  const start = Math.max(0, first - Math.round((options.keepLeadMs * sampleRate) / 1000));
+  const end = Math.min(samples.length, last + 1 + Math.round((options.keepTailMs * sampleRate) / 1000));
+  return samples.subarray(start, end);
+}

@@ -9,7 +9,7 @@ import { errorMessage } from '../errors.ts';
 import { builtInGrammar } from '../speech/grammars.ts';
 import type { SpeechServices } from '../speech/speech-services.ts';
 import type { Recognizer, TtsProvider } from '../speech/types.ts';
-import { SileroVad, VAD_SAMPLE_RATE, type VadEvent } from '../speech/vad/silero.ts';
+import { VAD_SAMPLE_RATE, type SileroVad, type VadEvent } from '../speech/vad/silero.ts';
 import type { MemoManager } from '../state/memo-manager.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { tracer } from '../telemetry/tracing.ts';
@@ -18,12 +18,10 @@ import { OutputPacer } from './output-pacer.ts';
 import { SpeechOutput } from './speech-output.ts';
 import type { CallHandler, MediaTransport } from './transport.ts';
 
-/** Turn-taking settings (environment variables BARGE_IN_MIN_SPEECH_MS, EOU_SILENCE_MS, OUTPUT_LEAD_MS). */
+/** Turn-taking settings (BARGE_IN_MIN_SPEECH_MS, OUTPUT_LEAD_MS, DTMF_INTERDIGIT_MS; EOU_SILENCE_MS sets the pooled VADs). */
 export interface MediaSettings {
   /** Caller speech this long while the agent speaks interrupts it; shorter sounds are backchannels. */
   readonly bargeInMinSpeechMs: number;
-  /** Silence after caller speech that ends the caller's turn. */
-  readonly eouSilenceMs: number;
   /** How far ahead of playback agent audio is sent. */
   readonly outputLeadMs: number;
   /** Keypad digits end after this pause (or on #). */
@@ -143,6 +141,8 @@ export class MediaSession implements CallHandler {
         signal: this.lifetime.signal,
       });
       if (this.isClosed()) return;
+      this.vad = await speech.vads.acquire({ signal: this.lifetime.signal });
+      if (this.isClosed()) return;
       this.inputResampler =
         inputRate === VAD_SAMPLE_RATE ? undefined : await createResampler(inputRate, VAD_SAMPLE_RATE);
     } catch (err) {
@@ -154,7 +154,7 @@ export class MediaSession implements CallHandler {
       return;
     }
     if (this.isClosed()) return;
-    this.vad = new SileroVad({ hangoverMs: this.deps.settings.eouSilenceMs });
+
     this.pacer = new OutputPacer({
       sampleRate: this.deps.transport.outputRate,
       leadMs: this.deps.settings.outputLeadMs,
@@ -248,8 +248,13 @@ export class MediaSession implements CallHandler {
     const { speech, memo, orchestrator } = this.deps;
     if (this.recognizer) speech.recognizers.release(this.recognizer);
     if (this.tts) speech.synthesizers.release(this.tts);
+    if (this.vad) {
+      this.vad.reset();
+      speech.vads.release(this.vad);
+    }
     this.recognizer = undefined;
     this.tts = undefined;
+    this.vad = undefined;
     orchestrator.release(memo);
     if (wasLive) this.publish('session_end', { reason });
     this.callSpan.setAttribute('rtvoice.close_reason', reason);

@@ -5,6 +5,7 @@ import { ResourcePool } from '../pools/resource-pool.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createStt, createTts } from './providers.ts';
 import type { Recognizer, SttProvider, TtsProvider } from './types.ts';
+import { SileroVad } from './vad/silero.ts';
 
 /**
  * The speech stack of one server: the pools calls draw from. A call takes one recognizer and one
@@ -16,6 +17,11 @@ export class SpeechServices {
   readonly recognizers: ResourcePool<Recognizer>;
   /** The seed's TTSResourcePool: a call's synthesizer, held for the call (Azure: its own client). */
   readonly synthesizers: ResourcePool<TtsProvider>;
+  /**
+   * Voice activity detectors, one per call: loading the Silero model takes 70-110 ms of the event loop,
+   * too long to do while calls are live, so detectors are made ahead and reset between calls.
+   */
+  readonly vads: ResourcePool<SileroVad>;
   private warmUp: { state: 'warming' | 'ready' } | { state: 'failed'; reason: string } = { state: 'warming' };
 
   constructor(config: Config, poolMetrics: PoolMetrics) {
@@ -47,12 +53,25 @@ export class SpeechServices {
       },
       poolMetrics.observer('tts', () => this.synthesizers.stats()),
     );
+    this.vads = new ResourcePool<SileroVad>(
+      {
+        create: () => Promise.resolve(new SileroVad({ hangoverMs: config.media.eouSilenceMs })),
+        destroy: () => undefined,
+      },
+      {
+        name: 'vad',
+        ...speech.recognizerPool,
+        sessionHoldMs: 0,
+        acquireTimeoutMs: config.poolAcquireTimeoutMs,
+      },
+      poolMetrics.observer('vad', () => this.vads.stats()),
+    );
   }
 
   /** Loads the warm tiers in the background; readiness reports the outcome. */
   warm(log: Logger): void {
     const started = performance.now();
-    Promise.all([this.recognizers.prepare(), this.synthesizers.prepare()]).then(
+    Promise.all([this.recognizers.prepare(), this.synthesizers.prepare(), this.vads.prepare()]).then(
       () => {
         this.warmUp = { state: 'ready' };
         const ms = Math.round(performance.now() - started);
@@ -73,7 +92,7 @@ export class SpeechServices {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.recognizers.drain(), this.synthesizers.drain()]);
+    await Promise.all([this.recognizers.drain(), this.synthesizers.drain(), this.vads.drain()]);
     await this.stt.close();
   }
 }

@@ -6,6 +6,7 @@ import { StreamWorker } from '../workers/stream-worker.ts';
 import { workerUrl } from '../workers/worker-url.ts';
 import { FLITE_VOICES, isFliteVoice } from './flite-synth.ts';
 import { streamSpeech, type RenderedAudio } from './stream.ts';
+import { trimSilence } from '../../audio/levels.ts';
 
 /**
  * flite is not thread-safe: its voices are process-wide objects that registering mutates, and a second
@@ -52,7 +53,7 @@ export class FliteTts implements TtsProvider {
       );
     }
     const rate = request.rate ?? 1;
-    return streamSpeech(request, (sentence) => this.worker.request({ text: sentence, voice, rate }));
+    return streamSpeech(request, (sentence) => tight(this.worker.request({ text: sentence, voice, rate })));
   }
 
   async close(): Promise<void> {
@@ -61,3 +62,16 @@ export class FliteTts implements TtsProvider {
     await releaseWorker();
   }
 }
+
+/**
+ * flite pads every sentence with about 220 ms of silence before and 100-200 ms after: trimmed to a short
+ * breath, the caller hears the answer that much sooner and sentences follow each other naturally.
+ */
+async function* tight(audio: AsyncIterable<RenderedAudio>): AsyncGenerator<RenderedAudio> {
+  for await (const rendered of audio) {
+    const samples = trimSilence(rendered.samples, rendered.sampleRate, FLITE_TRIM);
+    if (samples.length > 0) yield { samples, sampleRate: rendered.sampleRate };
+  }
+}
+
+const FLITE_TRIM = { keepLeadMs: 15, keepTailMs: 90, threshold: 0.006 } as const;

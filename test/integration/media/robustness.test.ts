@@ -79,7 +79,7 @@ describe('media sockets under bad input', () => {
     expect(why.toString()).toContain('unknown streaming mode "telepathy"');
   });
 
-  it('releases every recognizer and synthesizer after 100 calls that hang up at random moments', async () => {
+  it('releases every recognizer, synthesizer and voice detector after 100 calls that hang up at random moments', async () => {
     const speech = server.services.speech!;
     const call = async (i: number) => {
       const ws = acsSocket(`?call_connection_id=leak-${i}`);
@@ -98,11 +98,12 @@ describe('media sockets under bad input', () => {
       await Promise.all(Array.from({ length: 10 }, (_, j) => call(batch * 10 + j)));
     }
     await until(
-      () => speech.recognizers.stats().inUse === 0 && speech.synthesizers.stats().inUse === 0,
+      () => [speech.recognizers, speech.synthesizers, speech.vads].every((pool) => pool.stats().inUse === 0),
       10_000,
     );
     expect(speech.recognizers.stats()).toMatchObject({ inUse: 0, waiters: 0 });
     expect(speech.synthesizers.stats()).toMatchObject({ inUse: 0, waiters: 0 });
+    expect(speech.vads.stats()).toMatchObject({ inUse: 0, waiters: 0 });
     await until(() => server.services.connections.stats().total === 0, 5000);
   }, 60_000);
 });
