@@ -80,7 +80,8 @@ describe('FliteTts', () => {
         sampleRate: 16000,
       }),
     );
-    expect(paused.length - normal.length).toBe(8000);
+    // 500 ms of pause; flite's silence trimming may differ by a few ms between two renderings.
+    expect(Math.abs(paused.length - normal.length - 8000)).toBeLessThanOrEqual(160);
   });
 
   it('rejects unknown voices, rates and sample rates with clear errors', async () => {
