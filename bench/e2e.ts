@@ -61,17 +61,27 @@ function summarize(records: readonly CallRecord[]) {
   };
 }
 
+/** A run fails loudly, with the server's exit, when the server dies under it. */
+function raceExit<T>(work: Promise<T>): Promise<T> {
+  return Promise.race([work, serverExit.then((why) => Promise.reject(new Error(why)))]);
+}
+
 const stat = (values: number[], p: number) => (values.length ? fmt(percentile(values, p), 0) : 'n/a');
 
 const warm = String(CONCURRENT_CALLS);
 const server = await serve({ STT_POOL_WARM: warm, TTS_POOL_WARM: warm, AGENT_ENGINE: 'flow' });
 await ready(server.url);
+const serverExit = new Promise<string>((resolve) =>
+  server.child.once('exit', (code, signal) =>
+    resolve(`rtvoice serve died during the run (code ${code}, signal ${signal})`),
+  ),
+);
 const lag = monitorEventLoopDelay({ resolution: 10 });
 try {
   process.stdout.write(`rtvoice e2e bench: ${machine()}\n`);
   const sequential: CallRecord[] = [];
   for (let i = 0; i < SEQUENTIAL_CALLS; i += 1) {
-    sequential.push(await call(server.url));
+    sequential.push(await raceExit(call(server.url)));
     process.stdout.write(`  call ${i + 1}/${SEQUENTIAL_CALLS} done\n`);
   }
   const single = summarize(sequential);
@@ -89,9 +99,11 @@ try {
   const startedAt = performance.now();
   lag.enable();
   const concurrent = summarize(
-    await Promise.all(
-      Array.from({ length: CONCURRENT_CALLS }, (_, i) =>
-        new Promise((resolve) => setTimeout(resolve, i * 400)).then(() => call(server.url)),
+    await raceExit(
+      Promise.all(
+        Array.from({ length: CONCURRENT_CALLS }, (_, i) =>
+          new Promise((resolve) => setTimeout(resolve, i * 400)).then(() => call(server.url)),
+        ),
       ),
     ),
   );

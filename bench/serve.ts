@@ -14,9 +14,18 @@ export async function serve(env: Record<string, string>): Promise<Served> {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const entry = JSON.parse(line) as { msg: string; url?: string };
-    if (entry.msg === 'rtvoice is listening') return { child, url: entry.url! };
+
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  for (let next = await lines.next(); !next.done; next = await lines.next()) {
+    const entry = JSON.parse(next.value) as { msg: string; url?: string };
+    if (entry.msg !== 'rtvoice is listening') continue;
+    // Keep reading its log (a full pipe would stall the server); errors are shown.
+    void (async () => {
+      for (let line = await lines.next(); !line.done; line = await lines.next()) {
+        if (/"level":(50|60)/.test(line.value)) process.stderr.write(`server: ${line.value}\n`);
+      }
+    })();
+    return { child, url: entry.url! };
   }
   throw new Error('rtvoice serve exited before listening');
 }

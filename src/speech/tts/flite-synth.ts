@@ -51,17 +51,23 @@ function bind() {
 }
 
 let lib: ReturnType<typeof bind> | undefined;
-const voices = new Map<FliteVoice, Ptr>();
+/**
+ * Loaded voices with their libraries. The library objects must stay reachable: a collected koffi library
+ * is unloaded, and the voice's features, which point into it, then crash flite (in feat_val) the next
+ * time a sentence is spoken with that voice.
+ */
+const voices = new Map<FliteVoice, { readonly voice: Ptr; readonly library: unknown }>();
 
 function loadVoice(name: FliteVoice): Ptr {
-  let voice = voices.get(name);
-  if (!voice) {
+  let loaded = voices.get(name);
+  if (!loaded) {
     const library = koffi.load(`libflite_cmu_us_${name}.so.1`);
-    voice = library.func(`void *register_cmu_us_${name}(const char *voxdir)`)(null) as Ptr;
+    const voice = library.func(`void *register_cmu_us_${name}(const char *voxdir)`)(null) as Ptr;
     if (!voice) throw new Error(`flite could not load voice ${name}`);
-    voices.set(name, voice);
+    loaded = { voice, library };
+    voices.set(name, loaded);
   }
-  return voice;
+  return loaded.voice;
 }
 
 /**
