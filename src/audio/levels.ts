@@ -43,3 +43,30 @@ export function trimSilence(samples: Pcm16, sampleRate: number, options: TrimOpt
   const end = Math.min(samples.length, last + 1 + Math.round((options.keepTailMs * sampleRate) / 1000));
   return samples.subarray(start, end);
 }
+
+/**
+ * Tells sound from background: a level counts as sound when it is well above the quietest level heard
+ * lately (the floor follows drops at once and rises slowly) and above an absolute minimum, so steady line
+ * noise is not taken for speech.
+ */
+export class NoiseFloor {
+  private floor = Number.POSITIVE_INFINITY;
+  private readonly ratio: number;
+  private readonly minimum: number;
+
+  constructor(options: { ratio?: number; minimum?: number } = {}) {
+    this.ratio = options.ratio ?? 3;
+    this.minimum = options.minimum ?? 0.005;
+  }
+
+  /** Feeds a frame; returns whether it is sound. */
+  voiced(samples: Pcm16): boolean {
+    const level = rms(samples);
+    this.floor = level < this.floor ? level : this.floor + (level - this.floor) * 0.002;
+    return this.isSound(level);
+  }
+
+  isSound(level: number): boolean {
+    return level >= this.minimum && level >= this.floor * this.ratio;
+  }
+}

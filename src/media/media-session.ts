@@ -3,6 +3,7 @@ import type { UserInput } from '../agents/events.ts';
 import type { Orchestrator, TurnStream } from '../agents/orchestrator.ts';
 import type { VoiceSelection } from '../agents/voices.ts';
 import { createResampler, type Resampler } from '../audio/resampler.ts';
+import { NoiseFloor, rms } from '../audio/levels.ts';
 import { concatPcm16, type Pcm16 } from '../audio/pcm.ts';
 import { envelope, type EnvelopeType } from '../connections/envelope.ts';
 import { errorMessage } from '../errors.ts';
@@ -75,6 +76,8 @@ interface BargeInGate {
   readonly onsetAt: number;
   /** The same moment on the caller-audio clock. */
   readonly onsetAudioMs: number;
+  /** Milliseconds of sound (not silence) since the onset: the gate counts speech, not time. */
+  voicedMs: number;
   confirmed: boolean;
   stoppedAt?: number;
 }
@@ -106,6 +109,7 @@ export class MediaSession implements CallHandler {
   private dtmfDigits = '';
   private dtmfTimer: NodeJS.Timeout | undefined;
   private startedAt = 0;
+  private readonly noise = new NoiseFloor();
   /** Aborted when the call closes: waits for pooled resources stop with it. */
   private readonly lifetime = new AbortController();
   /** The latest `played` mark, once the audio it confirms was flushed (barge-in played variant). */
@@ -195,16 +199,17 @@ export class MediaSession implements CallHandler {
     const now = performance.now();
     this.audioMs += (audio.length * 1000) / VAD_SAMPLE_RATE;
     this.remember(audio);
+    const voiced = this.noise.voiced(audio);
     const events = this.vad!.process(audio);
     if (this.userSpeaking) this.recognizer?.write(audio);
-    for (const event of events) this.onVad(event, now);
     const gate = this.bargeIn;
-    if (
-      gate &&
-      !gate.confirmed &&
-      this.audioMs - gate.onsetAudioMs >= this.deps.settings.bargeInMinSpeechMs
-    ) {
-      this.confirmBargeIn(gate);
+    if (gate && voiced) gate.voicedMs += (audio.length * 1000) / VAD_SAMPLE_RATE;
+    for (const event of events) this.onVad(event, now);
+    // The VAD's hangover keeps it "speaking" for a while after a short sound: a 100 ms "mm-hm" must not
+    // pass a 200 ms gate on silence, so the gate counts voiced audio only.
+    const pending = this.bargeIn;
+    if (pending && !pending.confirmed && pending.voicedMs >= this.deps.settings.bargeInMinSpeechMs) {
+      this.confirmBargeIn(pending);
     }
   }
 
@@ -281,6 +286,20 @@ export class MediaSession implements CallHandler {
     }
   }
 
+  /**
+   * Where the sound the VAD just called speech began, on the caller-audio clock: the start of the loud
+   * run at the end of the preroll. Silero fires 100 ms or more into a soft onset; the barge-in gate
+   * counts from the real start.
+   */
+  private energyOnsetMs(): number {
+    const audio = concatPcm16(this.preroll);
+    const window = VAD_SAMPLE_RATE / 100; // 10 ms
+    let start = audio.length;
+    while (start - window >= 0 && this.noise.isSound(rms(audio.subarray(start - window, start))))
+      start -= window;
+    return this.audioMs - ((audio.length - start) * 1000) / VAD_SAMPLE_RATE;
+  }
+
   private onVad(event: VadEvent, now: number): void {
     if (event.type === 'speech_start') {
       this.userSpeaking = true;
@@ -289,9 +308,11 @@ export class MediaSession implements CallHandler {
       if (this.agentActive() && !this.bargeIn) {
         // Nothing new goes out while the gate decides whether this is an interruption.
         this.pacer!.hold();
+        const onsetAudioMs = Math.min(event.speechStartMs, this.energyOnsetMs());
         this.bargeIn = {
-          onsetAt: now - (this.audioMs - event.speechStartMs),
-          onsetAudioMs: event.speechStartMs,
+          onsetAt: now - (this.audioMs - onsetAudioMs),
+          onsetAudioMs,
+          voicedMs: this.audioMs - onsetAudioMs,
           confirmed: false,
         };
       }
@@ -508,7 +529,7 @@ export class MediaSession implements CallHandler {
   private interruptNow(): void {
     if (!this.agentActive()) return;
     const now = performance.now();
-    this.interrupt({ onsetAt: now, onsetAudioMs: this.audioMs, confirmed: true });
+    this.interrupt({ onsetAt: now, onsetAudioMs: this.audioMs, voicedMs: 0, confirmed: true });
   }
 
   private interrupt(gate: BargeInGate): void {

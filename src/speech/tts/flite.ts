@@ -7,6 +7,7 @@ import { workerUrl } from '../workers/worker-url.ts';
 import { FLITE_VOICES, isFliteVoice } from './flite-synth.ts';
 import { streamSpeech, type RenderedAudio } from './stream.ts';
 import { trimSilence } from '../../audio/levels.ts';
+import { RenderCache } from './render-cache.ts';
 
 /**
  * flite is not thread-safe: its voices are process-wide objects that registering mutates, and a second
@@ -53,7 +54,11 @@ export class FliteTts implements TtsProvider {
       );
     }
     const rate = request.rate ?? 1;
-    return streamSpeech(request, (sentence) => tight(this.worker.request({ text: sentence, voice, rate })));
+    return streamSpeech(request, (sentence) =>
+      RENDERED.render(`${voice}|${rate}|${sentence}`, () =>
+        tight(this.worker.request({ text: sentence, voice, rate })),
+      ),
+    );
   }
 
   async close(): Promise<void> {
@@ -75,3 +80,6 @@ async function* tight(audio: AsyncIterable<RenderedAudio>): AsyncGenerator<Rende
 }
 
 const FLITE_TRIM = { keepLeadMs: 15, keepTailMs: 90, threshold: 0.006 } as const;
+
+/** One per process, like the flite thread: every call's synthesizer shares the sentences rendered. */
+const RENDERED = new RenderCache();

@@ -82,12 +82,17 @@ describe('a call over ACS media streaming, through the real local speech stack',
     );
   }, 90_000);
 
-  it('does not stop for a short noise while the agent speaks', async () => {
+  it('does not stop for a short noise or a short "yeah" while the agent speaks', async () => {
     const caller = newCaller(server);
     expect(await caller.connect()).toBe(true);
     expect((await caller.waitForAgentSpeech({ timeoutMs: 5000 })).ok).toBe(true);
     await sleep(300);
     await caller.say(noise('pinknoise', 0.12));
+    await sleep(300);
+    // 150 ms of real speech (the start of a spoken "yeah"): under the 200 ms minimum, a backchannel.
+    const yeah = await callerSpeech('Yeah.');
+    const start = yeah.findIndex((sample) => Math.abs(sample) > 300);
+    await caller.say(yeah.slice(start, start + 2400));
     expect((await caller.waitForAgentSilence({ silenceMs: 700, timeoutMs: 15_000 })).ok).toBe(true);
     const record = await caller.hangup();
     expect(record.errors).toEqual([]);
