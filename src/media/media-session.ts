@@ -53,6 +53,8 @@ export const TURN_METRICS = [
   'greeting_ttfb_ms',
 ] as const;
 
+/** How long an interrupted browser turn waits for the page's played mark before its metrics go out. */
+const PLAYED_CONFIRMATION_MS = 1000;
 /** Caller audio kept from before the VAD fires, so the recognizer hears the word's beginning. */
 const PREROLL_MS = 300;
 
@@ -68,6 +70,8 @@ interface ActiveTurn {
   interrupted: boolean;
   /** The turn's stream and synthesis have finished (its audio may still be playing). */
   produced: boolean;
+  /** Its metrics were published and its span ended. */
+  finished: boolean;
 }
 
 /** A barge-in being decided: caller speech started while the agent spoke. */
@@ -113,7 +117,8 @@ export class MediaSession implements CallHandler {
   /** Aborted when the call closes: waits for pooled resources stop with it. */
   private readonly lifetime = new AbortController();
   /** The latest `played` mark, once the audio it confirms was flushed (barge-in played variant). */
-  private awaitingPlayedStop: { gate: BargeInGate; latency: LatencyTool } | undefined;
+  private awaitingPlayedStop:
+    { readonly gate: BargeInGate; readonly turn: ActiveTurn; readonly timer: NodeJS.Timeout } | undefined;
 
   constructor(deps: MediaSessionDeps) {
     this.deps = deps;
@@ -239,7 +244,9 @@ export class MediaSession implements CallHandler {
     const waiting = this.awaitingPlayedStop;
     if (!waiting) return;
     this.awaitingPlayedStop = undefined;
-    waiting.latency.record('barge_in_played_ms', performance.now() - waiting.gate.onsetAt);
+    clearTimeout(waiting.timer);
+    waiting.turn.latency.record('barge_in_played_ms', performance.now() - waiting.gate.onsetAt);
+    this.finishTurn(waiting.turn);
   }
 
   async close(reason: string): Promise<void> {
@@ -248,10 +255,19 @@ export class MediaSession implements CallHandler {
     this.state = 'closed';
     this.lifetime.abort();
     clearTimeout(this.dtmfTimer);
+    const waiting = this.awaitingPlayedStop;
+    this.awaitingPlayedStop = undefined;
+    if (waiting) {
+      clearTimeout(waiting.timer);
+      this.finishTurn(waiting.turn);
+    }
     this.turn?.controller.abort(new Error(`call closed: ${reason}`));
     this.pacer?.close();
     const { speech, memo, orchestrator } = this.deps;
-    if (this.recognizer) speech.recognizers.release(this.recognizer);
+    if (this.recognizer) {
+      this.recognizer.setGrammar(undefined); // the next call starts with the open vocabulary
+      speech.recognizers.release(this.recognizer);
+    }
     if (this.tts) speech.synthesizers.release(this.tts);
     if (this.vad) {
       this.vad.reset();
@@ -390,6 +406,7 @@ export class MediaSession implements CallHandler {
       spokenText: '',
       interrupted: false,
       produced: false,
+      finished: false,
     };
     this.turn = turn;
     const started = performance.now();
@@ -397,7 +414,9 @@ export class MediaSession implements CallHandler {
     latency.start('agent_first_text_ms', started);
     void context
       .with(trace.setSpan(context.active(), span), () => this.produce(turn))
-      .finally(() => {
+      .finally(async () => {
+        // The turn's figures are final once its audio has played (or it was interrupted, which finishes it).
+        if (!turn.interrupted) await this.pacer?.drained();
         if (!turn.interrupted) this.finishTurn(turn);
       });
     return turn;
@@ -547,8 +566,6 @@ export class MediaSession implements CallHandler {
     turn.interrupted = true;
     this.deps.orchestrator.recordHeard(this.deps.memo, turn.stream.turn, heard);
     turn.latency.record('barge_in_stop_ms', gate.stoppedAt - gate.onsetAt);
-    if (this.deps.transport.name === 'browser' && hadAudio)
-      this.awaitingPlayedStop = { gate, latency: turn.latency };
     turn.span.setAttribute('rtvoice.interrupted', true);
     turn.span.setAttribute('rtvoice.heard_chars', heard);
     this.publish('event', {
@@ -556,11 +573,27 @@ export class MediaSession implements CallHandler {
       turn: turn.stream.turn,
       heard_text: turn.spokenText.slice(0, heard).trim(),
     });
-    this.finishTurn(turn);
+    if (this.deps.transport.name === 'browser' && hadAudio) {
+      // The page confirms the flush with its next played mark: the turn's figures wait for it (briefly).
+      const timer = setTimeout(() => {
+        this.awaitingPlayedStop = undefined;
+        this.finishTurn(turn);
+      }, PLAYED_CONFIRMATION_MS);
+      this.awaitingPlayedStop = { gate, turn, timer };
+    } else {
+      this.finishTurn(turn);
+    }
+    if (this.endingCall) {
+      // The agent had already ended the call: talking over its goodbye does not keep the line open.
+      this.deps.transport.close(1000, 'call ended by the agent');
+      void this.close('agent ended the call');
+    }
   }
 
   /** Publishes the turn's metrics (every field, null when it does not apply) and ends its span. */
   private finishTurn(turn: ActiveTurn): void {
+    if (turn.finished) return;
+    turn.finished = true;
     const values = turn.latency.run;
     const payload: Record<string, unknown> = {
       turn: turn.stream.turn,

@@ -48,7 +48,14 @@ describe('a browser conversation, through the real local speech stack', () => {
     const metrics = caller.envelopesOfType('metrics').map((e) => e.payload);
     for (const payload of metrics) for (const name of TURN_METRICS) expect(payload).toHaveProperty(name);
     const interrupted = metrics.find((m) => m.interrupted);
-    expect(interrupted).toMatchObject({ barge_in_stop_ms: expect.any(Number) });
+    // The page's played mark after audio_stop confirms the flush: the played variant is measured too.
+    expect(interrupted).toMatchObject({
+      barge_in_stop_ms: expect.any(Number),
+      barge_in_played_ms: expect.any(Number),
+    });
+    // One metrics envelope per turn, even for a turn interrupted while its audio played.
+    const turnsSeen = metrics.map((m) => m.turn);
+    expect(new Set(turnsSeen).size).toBe(turnsSeen.length);
 
     await until(async () => (await thread(server, sessionId, 'PolicyAgent')).length > 0, 5000);
     const cut = (await thread(server, sessionId, 'AuthAgent')).find((m) => m.meta?.interrupted);
