@@ -23,6 +23,10 @@ const COMMANDS: Record<string, Command> = {
     summary: 'talk to the agents by text (a REPL, or one line per turn from a pipe)',
     run: async (args) => (await import('./chat.ts')).chat(args),
   },
+  load: {
+    summary: 'load-test a server with simulated callers; percentiles, JSON/HTML reports, SLOs',
+    run: async (args) => (await import('./load.ts')).load(args),
+  },
   doctor: {
     summary: 'check this machine: Node, speech packages, Redis, port; prints how to fix what is missing',
     run: async () => (await import('./doctor.ts')).doctor(),

@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import type { CallRecord } from './call-record.ts';
+import type { Scenario, PreparedTurn } from './scenario.ts';
+import { SimulatedCaller, type CallerProtocol } from './simulated-caller.ts';
+
+export interface LoadOptions {
+  /** ws:// or wss:// base of the server (http(s):// is accepted and converted). */
+  readonly url: string;
+  readonly protocol: CallerProtocol;
+  /** Calls in flight at once. */
+  readonly concurrency: number;
+  /** Calls to make in all. */
+  readonly conversations: number;
+  /** Caller turns per call (the scenario's turns, repeated when it has fewer). */
+  readonly turns: number;
+  /** The first `concurrency` calls start spread over this many seconds. */
+  readonly rampUpS: number;
+  /** Stop starting calls after this many seconds, and hang up the ones still running. */
+  readonly durationS?: number | undefined;
+  readonly scenario: Scenario;
+  readonly signal?: AbortSignal | undefined;
+  /** Called about once a second with the run so far (for a progress line). */
+  readonly onProgress?: ((progress: LoadProgress) => void) | undefined;
+}
+
+export interface LoadProgress {
+  readonly elapsedMs: number;
+  readonly active: number;
+  readonly done: number;
+  readonly errors: number;
+  /** Voice-to-voice p95 over the turns of the last 10 s, null before any. */
+  readonly recentVoiceToVoiceP95Ms: number | null;
+}
+
+export interface LoadRun {
+  readonly records: readonly CallRecord[];
+  readonly timeline: readonly LoadProgress[];
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+}
+
+/** How long to wait for the agent to answer or to finish, before the turn counts as failed. */
+const REPLY_TIMEOUT_MS = 15_000;
+const FINISH_TIMEOUT_MS = 60_000;
+/** Agent silence that ends its reply. */
+const REPLY_END_SILENCE_MS = 800;
+const RECENT_WINDOW_MS = 10_000;
+
+/**
+ * The seed's ConversationSimulator: many simulated callers having whole conversations with a server over
+ * the ACS or browser protocol, measured from the caller's side. It never throws for a failing server: a
+ * call that cannot connect, is refused, is cut or gets garbage records its errors and the run goes on.
+ */
+export class ConversationSimulator {
+  private readonly options: LoadOptions;
+  private readonly records: CallRecord[] = [];
+  private readonly active = new Set<SimulatedCaller>();
+  private readonly timeline: LoadProgress[] = [];
+  private readonly recent: { at: number; ms: number }[] = [];
+  private started = 0;
+  private readonly seenTurns = new WeakMap<SimulatedCaller, number>();
+
+  constructor(options: LoadOptions) {
+    if (options.concurrency < 1 || options.conversations < 1 || options.turns < 1) {
+      throw new RangeError('concurrency, conversations and turns must be at least 1');
+    }
+    this.options = { ...options, url: options.url.replace(/^http/, 'ws') };
+  }
+
+  async run(): Promise<LoadRun> {
+    const { concurrency, conversations, rampUpS, durationS, signal } = this.options;
+    const startedAt = new Date();
+    const t0 = performance.now();
+    const stop = new AbortController();
+    const stopSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+    const deadline = durationS === undefined ? undefined : setTimeout(() => stop.abort(), durationS * 1000);
+    const sampler = setInterval(() => this.sample(t0), 1000);
+    try {
+      const lanes = Array.from({ length: Math.min(concurrency, conversations) }, async (_, lane) => {
+        await sleep((rampUpS * 1000 * lane) / concurrency, stopSignal);
+        while (!stopSignal.aborted && this.started < conversations) {
+          this.started += 1;
+          this.records.push(await this.call(stopSignal));
+        }
+      });
+      await Promise.all(lanes);
+    } finally {
+      clearTimeout(deadline);
+      clearInterval(sampler);
+      this.sample(t0);
+    }
+    return { records: this.records, timeline: this.timeline, startedAt, finishedAt: new Date() };
+  }
+
+  /** One conversation: connect, hear the greeting, then the scenario's turns. */
+  private async call(signal: AbortSignal): Promise<CallRecord> {
+    const sessionId = `load-${randomUUID()}`;
+    const caller = new SimulatedCaller({
+      url: this.options.url,
+      protocol: this.options.protocol,
+      sessionId,
+      ...(this.options.protocol === 'acs' ? { callId: `call-${sessionId}` } : {}),
+      signal,
+    });
+    this.active.add(caller);
+    try {
+      if (!(await caller.connect())) return caller.record();
+      await this.finishReply(caller, signal);
+      const turns = this.options.scenario.turns;
+      for (let i = 0; i < this.options.turns && !signal.aborted && caller.state === 'open'; i += 1) {
+        await this.turn(caller, turns[i % turns.length]!, signal);
+      }
+      const record = await caller.hangup();
+      this.collect(caller, record);
+      return record;
+    } finally {
+      if (caller.state !== 'closed') await caller.hangup();
+      this.active.delete(caller);
+    }
+  }
+
+  private async turn(caller: SimulatedCaller, turn: PreparedTurn, signal: AbortSignal): Promise<void> {
+    if (turn.bargeInMs !== undefined) {
+      // Talk over the agent: wait for its reply to start, then speak into it.
+      await caller.waitForAgentSpeech({ timeoutMs: REPLY_TIMEOUT_MS, signal });
+      await sleep(turn.bargeInMs, signal);
+    } else {
+      await sleep(turn.pauseMs, signal);
+    }
+    if (signal.aborted) return;
+    if (turn.kind === 'dtmf') caller.sendDtmf(turn.digits);
+    else await caller.say(turn.samples, { label: turn.label });
+    await this.finishReply(caller, signal);
+  }
+
+  private async finishReply(caller: SimulatedCaller, signal: AbortSignal): Promise<void> {
+    const speech = await caller.waitForAgentSpeech({ timeoutMs: REPLY_TIMEOUT_MS, signal });
+    if (!speech.ok) return;
+    await caller.waitForAgentSilence({
+      silenceMs: REPLY_END_SILENCE_MS,
+      timeoutMs: FINISH_TIMEOUT_MS,
+      signal,
+    });
+  }
+
+  /** Takes the voice-to-voice figures of turns not seen yet, for the live p95. */
+  private collect(caller: SimulatedCaller, record: CallRecord): void {
+    const seen = this.seenTurns.get(caller) ?? 0;
+    const complete = record.turns.filter((t) => t.agentFirstAudioMs !== undefined);
+    for (const turn of complete.slice(seen)) {
+      if (turn.voiceToVoiceMs !== undefined && !turn.bargeIn)
+        this.recent.push({ at: performance.now(), ms: turn.voiceToVoiceMs });
+    }
+    this.seenTurns.set(caller, Math.max(seen, complete.length));
+  }
+
+  private sample(t0: number): void {
+    for (const caller of this.active) this.collect(caller, caller.record());
+    const now = performance.now();
+    while (this.recent.length > 0 && this.recent[0]!.at < now - RECENT_WINDOW_MS) this.recent.shift();
+    const sorted = this.recent.map((r) => r.ms).sort((a, b) => a - b);
+    const errors =
+      this.records.reduce((n, r) => n + r.errors.length, 0) +
+      [...this.active].reduce((n, c) => n + c.record().errors.length, 0);
+    const progress: LoadProgress = {
+      elapsedMs: Math.round(now - t0),
+      active: this.active.size,
+      done: this.records.length,
+      errors,
+      recentVoiceToVoiceP95Ms: sorted.length
+        ? sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]!
+        : null,
+    };
+    this.timeline.push(progress);
+    this.options.onProgress?.(progress);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
