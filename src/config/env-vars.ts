@@ -152,8 +152,14 @@ export const ENV_VARS = {
     'Secret that signs browser session tokens; set the same value on every instance (unset: random per process).',
   ).asSecret(),
   SESSION_TOKEN_TTL_SECONDS: int(30, 86_400, 'Lifetime of a browser session token.').withDefault('900'),
-  STT_PROVIDER: oneOf(['pocketsphinx', 'azure'], 'Speech-to-text provider.').withDefault('pocketsphinx'),
-  TTS_PROVIDER: oneOf(['flite', 'espeak', 'azure'], 'Text-to-speech provider.').withDefault('flite'),
+  STT_PROVIDER: oneOf(
+    ['pocketsphinx', 'azure', 'null'],
+    'Speech-to-text provider; `null` hears nothing (no VAD model either): for measuring the media path.',
+  ).withDefault('pocketsphinx'),
+  TTS_PROVIDER: oneOf(
+    ['flite', 'espeak', 'azure', 'null'],
+    'Text-to-speech provider; `null` says nothing.',
+  ).withDefault('flite'),
   STT_POOL_SIZE: int(
     1,
     1000,

@@ -1,5 +1,7 @@
 import type { Config } from '../config/config.ts';
 import { RtvoiceError } from '../errors.ts';
+import { NullStt } from './null/null-stt.ts';
+import { NullTts } from './null/null-tts.ts';
 import { AzureStt } from './stt/azure.ts';
 import { PocketsphinxStt } from './stt/pocketsphinx.ts';
 import { AzureTts } from './tts/azure.ts';
@@ -29,10 +31,12 @@ export function createStt(
       if (!options.azure)
         throw new RtvoiceError('CONFIG_INVALID', 'the azure STT provider needs its settings');
       return new AzureStt(options.azure);
+    case 'null':
+      return new NullStt();
     default:
       throw new RtvoiceError(
         'UNKNOWN_PROVIDER',
-        `no speech-to-text provider "${name}"; use pocketsphinx or azure`,
+        `no speech-to-text provider "${name}"; use pocketsphinx, azure or null`,
       );
   }
 }
@@ -53,10 +57,12 @@ export function createTts(name: string, options: { azure?: AzureSpeechSettings }
         defaultVoice: options.azure.voice,
       });
     }
+    case 'null':
+      return new NullTts();
     default:
       throw new RtvoiceError(
         'UNKNOWN_PROVIDER',
-        `no text-to-speech provider "${name}"; use flite, espeak or azure`,
+        `no text-to-speech provider "${name}"; use flite, espeak, azure or null`,
       );
   }
 }

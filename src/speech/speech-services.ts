@@ -3,9 +3,10 @@ import { errorMessage } from '../errors.ts';
 import type { PoolMetrics } from '../pools/pool-metrics.ts';
 import { ResourcePool } from '../pools/resource-pool.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { NullStt } from './null/null-stt.ts';
 import { createStt, createTts } from './providers.ts';
 import type { Recognizer, SttProvider, TtsProvider } from './types.ts';
-import { SileroVad } from './vad/silero.ts';
+import { SileroVad, type VoiceActivityDetector } from './vad/silero.ts';
 
 /**
  * The speech stack of one server: the pools calls draw from. A call takes one recognizer and one
@@ -19,9 +20,10 @@ export class SpeechServices {
   readonly synthesizers: ResourcePool<TtsProvider>;
   /**
    * Voice activity detectors, one per call: loading the Silero model takes 70-110 ms of the event loop,
-   * too long to do while calls are live, so detectors are made ahead and reset between calls.
+   * too long to do while calls are live, so detectors are made ahead and reset between calls. With
+   * STT_PROVIDER=null they are null detectors too: no model per call, only the media path is left.
    */
-  readonly vads: ResourcePool<SileroVad>;
+  readonly vads: ResourcePool<VoiceActivityDetector>;
   private warmUp: { state: 'warming' | 'ready' } | { state: 'failed'; reason: string } = { state: 'warming' };
 
   constructor(config: Config, poolMetrics: PoolMetrics) {
@@ -53,9 +55,13 @@ export class SpeechServices {
       },
       poolMetrics.observer('tts', () => this.synthesizers.stats()),
     );
-    this.vads = new ResourcePool<SileroVad>(
+    const detector =
+      stt instanceof NullStt
+        ? () => stt.detector()
+        : () => new SileroVad({ hangoverMs: config.media.eouSilenceMs });
+    this.vads = new ResourcePool<VoiceActivityDetector>(
       {
-        create: () => Promise.resolve(new SileroVad({ hangoverMs: config.media.eouSilenceMs })),
+        create: () => Promise.resolve(detector()),
         destroy: () => undefined,
       },
       {

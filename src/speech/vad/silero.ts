@@ -32,11 +32,21 @@ export type VadEvent =
   | { readonly type: 'speech_start'; readonly atMs: number; readonly speechStartMs: number }
   | { readonly type: 'speech_end'; readonly atMs: number; readonly speechEndMs: number };
 
+/** Voice activity detection for one audio stream, as a call uses it (Silero's, or the null provider's). */
+export interface VoiceActivityDetector {
+  /** True between a speech_start and its speech_end. */
+  readonly speaking: boolean;
+  /** Feeds 16 kHz audio; returns the speech starts and ends it completes. */
+  process(samples: Pcm16): VadEvent[];
+  /** Forgets all state, e.g. between calls that reuse the detector. */
+  reset(): void;
+}
+
 /**
  * Silero voice activity detection for one audio stream (16 kHz PCM16 in chunks of any size). Costs about
  * 0.1 ms per 32 ms window, synchronously: cheap enough for the event loop (see docs/PERFORMANCE.md).
  */
-export class SileroVad {
+class Silero implements VoiceActivityDetector {
   private readonly vad: Sherpa.Vad;
   private readonly framer = new Framer(VAD_SAMPLE_RATE, WINDOW_MS);
   private readonly window = new Float32Array((VAD_SAMPLE_RATE * WINDOW_MS) / 1000);
@@ -107,6 +117,13 @@ export class SileroVad {
     while (!this.vad.isEmpty()) this.vad.pop();
   }
 }
+
+/**
+ * `new SileroVad()` makes a Silero detector; the type `SileroVad` is any detector, so code that typed the
+ * pooled detector as Silero's also takes the null provider's.
+ */
+export type SileroVad = VoiceActivityDetector;
+export const SileroVad: new (options?: Partial<VadOptions>) => VoiceActivityDetector = Silero;
 
 function loadSherpa(): typeof Sherpa {
   try {
