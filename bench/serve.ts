@@ -15,7 +15,7 @@ export async function serve(env: Record<string, string>): Promise<Served> {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
 
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   for (let next = await lines.next(); !next.done; next = await lines.next()) {
     const entry = JSON.parse(next.value) as { msg: string; url?: string };
     if (entry.msg !== 'rtvoice is listening') continue;
