@@ -105,10 +105,13 @@ export class ConversationSimulator {
     this.active.add(caller);
     try {
       if (!(await caller.connect())) return caller.record();
-      await this.finishReply(caller, signal);
       const turns = this.options.scenario.turns;
+      if (turns[0]!.bargeInMs !== undefined)
+        await caller.waitForAgentSpeech({ timeoutMs: REPLY_TIMEOUT_MS, signal });
+      else await this.finishReply(caller, signal);
       for (let i = 0; i < this.options.turns && !signal.aborted && caller.state === 'open'; i += 1) {
-        await this.turn(caller, turns[i % turns.length]!, signal);
+        const next = i + 1 < this.options.turns ? turns[(i + 1) % turns.length] : undefined;
+        await this.turn(caller, turns[i % turns.length]!, next?.bargeInMs !== undefined, signal);
       }
       const record = await caller.hangup();
       this.collect(caller, record);
@@ -119,18 +122,23 @@ export class ConversationSimulator {
     }
   }
 
-  private async turn(caller: SimulatedCaller, turn: PreparedTurn, signal: AbortSignal): Promise<void> {
-    if (turn.bargeInMs !== undefined) {
-      // Talk over the agent: wait for its reply to start, then speak into it.
-      await caller.waitForAgentSpeech({ timeoutMs: REPLY_TIMEOUT_MS, signal });
-      await sleep(turn.bargeInMs, signal);
-    } else {
-      await sleep(turn.pauseMs, signal);
-    }
+  /**
+   * One caller turn and the agent's reply. When the next turn barges in, only the start of this reply
+   * is awaited: the next turn talks over the rest.
+   */
+  private async turn(
+    caller: SimulatedCaller,
+    turn: PreparedTurn,
+    nextBargesIn: boolean,
+    signal: AbortSignal,
+  ): Promise<void> {
+    // A barge-in speaks this long into the reply that is playing; otherwise the caller pauses first.
+    await sleep(turn.bargeInMs ?? turn.pauseMs, signal);
     if (signal.aborted) return;
     if (turn.kind === 'dtmf') caller.sendDtmf(turn.digits);
     else await caller.say(turn.samples, { label: turn.label });
-    await this.finishReply(caller, signal);
+    if (nextBargesIn) await caller.waitForAgentSpeech({ timeoutMs: REPLY_TIMEOUT_MS, signal });
+    else await this.finishReply(caller, signal);
   }
 
   private async finishReply(caller: SimulatedCaller, signal: AbortSignal): Promise<void> {
