@@ -111,6 +111,7 @@ export class LlmRunner implements AgentRunner {
             signal: scope.signal,
             allowedTools: scope.agent.tools,
             allowedHandoffs: scope.agent.handoffs,
+            traceContext: scope.traceContext,
           },
         );
         this.recordResult(

@@ -1,4 +1,10 @@
-import { SpanStatusCode } from '@opentelemetry/api';
+import {
+  context as otelContext,
+  ROOT_CONTEXT,
+  SpanStatusCode,
+  trace,
+  type Context,
+} from '@opentelemetry/api';
 import { errorMessage } from '../errors.ts';
 import type { MemoManager } from '../state/memo-manager.ts';
 import type { Logger } from '../telemetry/logger.ts';
@@ -119,6 +125,7 @@ export class Orchestrator {
         const span = tracer().startSpan(`agent.${name}`, {
           attributes: { 'session.id': memo.sessionId, 'agent.turn': turn, 'agent.name': driver.agentName },
         });
+        driver.traceContext = trace.setSpan(otelContext.active(), span);
         try {
           yield* body(driver);
           yield* driver.flush();
@@ -141,6 +148,8 @@ export class Orchestrator {
 /** The state of one turn: which agent speaks, the spoken text so far, and the sentence chunker. */
 class TurnDriver {
   agentName = '';
+  /** The agent span's context: tool spans are its children. */
+  traceContext: Context = ROOT_CONTEXT;
   private readonly orchestrator: Orchestrator;
   private readonly options: OrchestratorOptions;
   private readonly memo: MemoManager;
@@ -263,6 +272,7 @@ class TurnDriver {
       log: this.options.log,
       turn: this.turn,
       beginSpoken: () => this.beginSpoken(),
+      traceContext: this.traceContext,
     };
   }
 }

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { MemoManager } from '../state/memo-manager.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { AgentDefinition } from './agent-definition.ts';
@@ -25,6 +26,8 @@ export interface RunScope {
    * records as `meta.spoken_from` so barge-in can cut it to what was heard.
    */
   beginSpoken(): number;
+  /** The trace context tool spans belong to. */
+  readonly traceContext: Context;
 }
 
 /** An engine that runs agents: the LLM with prompts and tools, or the offline flow. */

@@ -374,26 +374,50 @@ export class MediaSession implements CallHandler {
     const turn = this.runTurn(
       (signal) => this.deps.orchestrator.runTurn(this.deps.memo, input, { signal }),
       false,
+      timing?.speechEndAt,
     );
     if (!turn || !timing) return;
     turn.latency.record('eou_delay_ms', timing.decidedAt - timing.speechEndAt);
     turn.latency.record('stt_final_ms', timing.finalAt - timing.decidedAt);
     turn.latency.start('voice_to_voice_ms', timing.speechEndAt);
+    // The recognizer's part of the turn: from the end-of-turn decision to its final result.
+    tracer()
+      .startSpan(
+        'stt',
+        {
+          startTime: timing.decidedAt,
+          attributes: { 'stt.chars': input.kind === 'dtmf' ? 0 : input.text.length },
+        },
+        trace.setSpan(context.active(), turn.span),
+      )
+      .end(timing.finalAt);
   }
 
   /**
    * Runs one agent turn: its sentences are spoken as they come, its frames and transcript published.
    * Aborting the turn's controller (barge-in, hang-up) cancels the agent, its tools and the synthesis.
    */
-  private runTurn(open: (signal: AbortSignal) => TurnStream, greeting: boolean): ActiveTurn | undefined {
+  private runTurn(
+    open: (signal: AbortSignal) => TurnStream,
+    greeting: boolean,
+    startTime?: number,
+  ): ActiveTurn | undefined {
     if (this.isClosed()) return undefined;
     const controller = new AbortController();
     const stream = open(controller.signal);
     const latency = new LatencyTool(this.deps.memo, this.deps.observeLatency);
     latency.beginRun();
+    // A spoken turn starts when the caller stopped speaking: its span covers the whole wait.
     const span = tracer().startSpan(
       greeting ? 'turn.greeting' : 'turn',
-      { attributes: { 'session.id': this.deps.memo.sessionId, 'agent.turn': stream.turn } },
+      {
+        attributes: {
+          'session.id': this.deps.memo.sessionId,
+          ...(this.deps.callId ? { 'call.connection.id': this.deps.callId } : {}),
+          'agent.turn': stream.turn,
+        },
+        ...(startTime !== undefined ? { startTime } : {}),
+      },
       trace.setSpan(context.active(), this.callSpan),
     );
     const turn: ActiveTurn = {

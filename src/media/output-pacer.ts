@@ -159,13 +159,14 @@ export class OutputPacer implements PacingListener {
     this.pump();
   }
 
-  /** Stops the clock; pending drained() waits resolve. */
+  /** Stops the clock and drops everything; pending drained() waits resolve. */
   close(): void {
     this.queue.length = 0;
+    this.framer.flush();
     this.playbackEnd = 0;
-    this.settle();
     this.stopListening?.();
     this.stopListening = undefined;
+    for (const resolve of this.drainedWaiters.splice(0)) resolve();
   }
 
   private pump(): void {

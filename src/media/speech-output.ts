@@ -1,4 +1,5 @@
 import type { VoiceSelection } from '../agents/voices.ts';
+import { tracer } from '../telemetry/tracing.ts';
 import type { TtsProvider } from '../speech/types.ts';
 import type { OutputPacer } from './output-pacer.ts';
 
@@ -36,18 +37,28 @@ export class SpeechOutput {
     this.tail = this.tail.then(async () => {
       if (signal.aborted) return;
       const requestedAt = performance.now();
+      const span = tracer().startSpan('tts', {
+        attributes: { 'tts.chars': sentence.text.length, 'tts.voice': voice.voice ?? voice.alias },
+      });
       let first = true;
-      for await (const chunk of this.tts.synthesize({
-        text: sentence.text,
-        voice: voice.voice,
-        rate: voice.rate,
-        sampleRate: this.sampleRate,
-        signal,
-      })) {
-        if (signal.aborted) return;
-        if (first) onAudio?.(requestedAt);
-        first = false;
-        this.pacer.enqueue(chunk, { turn, textStart: sentence.start, textEnd: sentence.end });
+      try {
+        for await (const chunk of this.tts.synthesize({
+          text: sentence.text,
+          voice: voice.voice,
+          rate: voice.rate,
+          sampleRate: this.sampleRate,
+          signal,
+        })) {
+          if (signal.aborted) return;
+          if (first) {
+            onAudio?.(requestedAt);
+            span.setAttribute('tts.first_audio_ms', Math.round(performance.now() - requestedAt));
+          }
+          first = false;
+          this.pacer.enqueue(chunk, { turn, textStart: sentence.start, textEnd: sentence.end });
+        }
+      } finally {
+        span.end();
       }
     });
   }

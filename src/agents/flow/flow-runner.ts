@@ -92,6 +92,7 @@ export class FlowRunner implements AgentRunner {
           signal: scope.signal,
           allowedTools: scope.agent.tools,
           allowedHandoffs: scope.agent.handoffs,
+          traceContext: scope.traceContext,
         },
       );
       scope.memo.setContext(

@@ -1,3 +1,6 @@
+import { SpanStatusCode, type Context } from '@opentelemetry/api';
+import { errorMessage } from '../../errors.ts';
+import { tracer } from '../../telemetry/tracing.ts';
 import type { AgentEvent } from '../events.ts';
 import type { MemoManager } from '../../state/memo-manager.ts';
 import type { EndReason, ToolContext } from './tool.ts';
@@ -30,6 +33,8 @@ export async function* runTool(
     /** The agent's tools: a model calling another registered tool gets an error, and nothing runs. */
     allowedTools: readonly string[];
     allowedHandoffs: readonly string[];
+    /** Where the tool's span goes (the agent turn's). */
+    traceContext?: Context | undefined;
   },
 ): AsyncGenerator<ToolEvent, ToolRun> {
   const { agent } = scope;
@@ -61,6 +66,11 @@ export async function* runTool(
     ...base,
     args: typeof call.args === 'string' ? parseOrRaw(call.args) : call.args,
   };
+  const span = tracer().startSpan(
+    'tool',
+    { attributes: { 'tool.name': call.name, 'agent.name': agent } },
+    scope.traceContext,
+  );
   const started = performance.now();
   let settled: ToolOutcome | undefined;
   let failure: Error | undefined;
@@ -83,6 +93,10 @@ export async function* runTool(
     yield* progress.splice(0);
   }
   yield* progress.splice(0);
+  const failed = failure ?? (settled?.ok === false ? settled.error : undefined);
+  span.setAttribute('tool.ok', failed === undefined);
+  if (failed !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(failed) });
+  span.end();
   if (failure !== undefined) throw failure;
   const outcome = settled!;
   // A tool that failed asked for nothing: its handoff or hang-up would act on a half-done job.
