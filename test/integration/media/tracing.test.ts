@@ -28,7 +28,8 @@ it('traces a call as a tree: call → turn → stt / agent / tts, agent → tool
 
     await new Promise((resolve) => setTimeout(resolve, 300)); // the last turn ends as the call closes
     const spans = exporter.getFinishedSpans();
-    if (process.env.DEBUG_SPANS) for (const s of spans) console.log(s.name, s.spanContext().spanId, s.parentSpanContext?.spanId);
+    if (process.env.DEBUG_SPANS)
+      for (const s of spans) console.log(s.name, s.spanContext().spanId, s.parentSpanContext?.spanId);
     const call = spans.find((s) => s.name === 'call')!;
     expect(call.attributes).toMatchObject({
       'session.id': sessionId,
