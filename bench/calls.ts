@@ -42,36 +42,26 @@ try {
       rampUpS: 3,
       scenario,
       onProgress: (p) => {
-        if (p.elapsedMs % 10_000 < 1000)
+        if (p.t_ms % 10_000 < 1000)
           process.stdout.write(
-            `  ${concurrency} calls, ${(p.elapsedMs / 1000).toFixed(0)} s: ${p.active} active, ${p.done} done\n`,
+            `  ${concurrency} calls, ${(p.t_ms / 1000).toFixed(0)} s: ${p.active} active, ${p.done} done\n`,
           );
       },
     }).run();
     const cores = (cpuSeconds(server.child.pid!) - cpuBefore) / ((performance.now() - started) / 1000);
-    const report = buildReport(
-      run.records,
-      run.timeline.map((p) => ({
-        t_ms: p.elapsedMs,
-        active: p.active,
-        done: p.done,
-        errors: p.errors,
-        voice_to_voice_p95_ms: p.recentVoiceToVoiceP95Ms,
-      })),
-      {
-        url: server.url,
-        protocol: 'acs',
-        concurrency,
-        conversations: concurrency,
-        turns: TURNS,
-        ramp_up_s: 3,
-        duration_s: null,
-        scenario: scenario.name,
-        started_at: run.startedAt.toISOString(),
-        finished_at: run.finishedAt.toISOString(),
-        machine: machine(),
-      },
-    );
+    const report = buildReport(run.records, run.timeline, {
+      url: server.url,
+      protocol: 'acs',
+      concurrency,
+      conversations: concurrency,
+      turns: TURNS,
+      ramp_up_s: 3,
+      duration_s: null,
+      scenario: scenario.name,
+      started_at: run.startedAt.toISOString(),
+      finished_at: run.finishedAt.toISOString(),
+      machine: machine(),
+    });
     await writeFile(HTML, renderHtml(report));
     const v2v = report.metrics.voice_to_voice_ms;
     const lag = await histogramQuantile(server.url, 'rtvoice_event_loop_lag_seconds', 0.99);

@@ -2,7 +2,7 @@ import type { LlmClientPool } from '../llm/client-pool.ts';
 import type { LlmMessage, ToolCall } from '../llm/types.ts';
 import type { ChatMessage } from '../state/session.ts';
 import type { UserInput } from './events.ts';
-import { templateScope, type AgentRunner, type RunnerEvent, type RunScope } from './runner.ts';
+import { templateScope, toolScope, type AgentRunner, type RunnerEvent, type RunScope } from './runner.ts';
 import { renderTemplate } from './templates.ts';
 import { runTool, type ToolControl } from './tools/run-tool.ts';
 
@@ -105,14 +105,7 @@ export class LlmRunner implements AgentRunner {
         const run = yield* runTool(
           scope.tools,
           { id: call.id, name: call.name, args: call.arguments },
-          {
-            memo: scope.memo,
-            agent: scope.agent.name,
-            signal: scope.signal,
-            allowedTools: scope.agent.tools,
-            allowedHandoffs: scope.agent.handoffs,
-            traceContext: scope.traceContext,
-          },
+          toolScope(scope),
         );
         this.recordResult(
           scope,

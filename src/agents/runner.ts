@@ -3,6 +3,7 @@ import type { MemoManager } from '../state/memo-manager.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { AgentDefinition } from './agent-definition.ts';
 import type { AgentEvent, UserInput } from './events.ts';
+import type { runTool } from './tools/run-tool.ts';
 import type { EndReason } from './tools/tool.ts';
 import type { ToolRegistry } from './tools/tool-registry.ts';
 
@@ -58,4 +59,16 @@ export function appendSpoken(scope: RunScope, text: string, spokenFrom: number):
     content: text,
     meta: { turn: scope.turn, spoken_from: spokenFrom },
   });
+}
+
+/** What a tool call of the scope's agent may do: its own tools and handoffs, in its trace. */
+export function toolScope(scope: RunScope): Parameters<typeof runTool>[2] {
+  return {
+    memo: scope.memo,
+    agent: scope.agent.name,
+    signal: scope.signal,
+    allowedTools: scope.agent.tools,
+    allowedHandoffs: scope.agent.handoffs,
+    traceContext: scope.traceContext,
+  };
 }

@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ConversationSimulator, type LoadProgress } from '../load/conversation-simulator.ts';
+import { ConversationSimulator } from '../load/conversation-simulator.ts';
 import { renderHtml } from '../load/html-report.ts';
-import { buildReport, type LoadReport } from '../load/report.ts';
+import { buildReport, type LoadReport, type TimelinePoint } from '../load/report.ts';
 import { loadScenario } from '../load/scenario.ts';
 import { evaluateSlos, parseSlos, type Slo } from '../load/slo.ts';
 import { errorMessage } from '../errors.ts';
@@ -104,7 +104,7 @@ export async function load(args: string[]): Promise<number> {
   progress.end();
   process.off('SIGINT', interrupt);
 
-  const report = buildReport(run.records, run.timeline.map(toTimelinePoint), {
+  const report = buildReport(run.records, run.timeline, {
     url: options.url,
     protocol: options.protocol,
     concurrency: settings.concurrency,
@@ -135,27 +135,17 @@ function usageError(message: string): number {
   return 2;
 }
 
-function toTimelinePoint(p: LoadProgress) {
-  return {
-    t_ms: p.elapsedMs,
-    active: p.active,
-    done: p.done,
-    errors: p.errors,
-    voice_to_voice_p95_ms: p.recentVoiceToVoiceP95Ms,
-  };
-}
-
 /** A live line on a terminal (rewritten in place); a line every 10 s when the output is a file or pipe. */
 function progressLine() {
   const tty = process.stderr.isTTY;
   let lastPrinted = -Infinity;
   return {
-    update: (p: LoadProgress) => {
-      const line = `${(p.elapsedMs / 1000).toFixed(0)} s: ${p.active} active, ${p.done} done, ${p.errors} errors, voice-to-voice p95 ${p.recentVoiceToVoiceP95Ms === null ? '-' : `${Math.round(p.recentVoiceToVoiceP95Ms)} ms`}`;
+    update: (p: TimelinePoint) => {
+      const line = `${(p.t_ms / 1000).toFixed(0)} s: ${p.active} active, ${p.done} done, ${p.errors} errors, voice-to-voice p95 ${p.voice_to_voice_p95_ms === null ? '-' : `${Math.round(p.voice_to_voice_p95_ms)} ms`}`;
       if (tty) process.stderr.write(`\r\x1b[2K${line}`);
-      else if (p.elapsedMs - lastPrinted >= 10_000) {
+      else if (p.t_ms - lastPrinted >= 10_000) {
         process.stderr.write(`${line}\n`);
-        lastPrinted = p.elapsedMs;
+        lastPrinted = p.t_ms;
       }
     },
     end: () => {

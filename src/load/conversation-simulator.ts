@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CallRecord } from './call-record.ts';
+import { LiveStats, type TimelinePoint } from './report.ts';
 import type { Scenario, PreparedTurn } from './scenario.ts';
 import { SimulatedCaller, type CallerProtocol } from './simulated-caller.ts';
 
@@ -20,21 +21,12 @@ export interface LoadOptions {
   readonly scenario: Scenario;
   readonly signal?: AbortSignal | undefined;
   /** Called about once a second with the run so far (for a progress line). */
-  readonly onProgress?: ((progress: LoadProgress) => void) | undefined;
-}
-
-export interface LoadProgress {
-  readonly elapsedMs: number;
-  readonly active: number;
-  readonly done: number;
-  readonly errors: number;
-  /** Voice-to-voice p95 over the turns of the last 10 s, null before any. */
-  readonly recentVoiceToVoiceP95Ms: number | null;
+  readonly onProgress?: ((progress: TimelinePoint) => void) | undefined;
 }
 
 export interface LoadRun {
   readonly records: readonly CallRecord[];
-  readonly timeline: readonly LoadProgress[];
+  readonly timeline: readonly TimelinePoint[];
   readonly startedAt: Date;
   readonly finishedAt: Date;
 }
@@ -44,7 +36,6 @@ const REPLY_TIMEOUT_MS = 15_000;
 const FINISH_TIMEOUT_MS = 60_000;
 /** Agent silence that ends its reply. */
 const REPLY_END_SILENCE_MS = 800;
-const RECENT_WINDOW_MS = 10_000;
 
 /**
  * The seed's ConversationSimulator: many simulated callers having whole conversations with a server over
@@ -55,8 +46,8 @@ export class ConversationSimulator {
   private readonly options: LoadOptions;
   private readonly records: CallRecord[] = [];
   private readonly active = new Set<SimulatedCaller>();
-  private readonly timeline: LoadProgress[] = [];
-  private readonly recent: { at: number; ms: number }[] = [];
+  private readonly timeline: TimelinePoint[] = [];
+  private readonly live = new LiveStats();
   private started = 0;
   private readonly seenTurns = new WeakMap<SimulatedCaller, number>();
 
@@ -103,6 +94,7 @@ export class ConversationSimulator {
       signal,
     });
     this.active.add(caller);
+    this.live.callStarted();
     try {
       if (!(await caller.connect())) return caller.record();
       const turns = this.options.scenario.turns;
@@ -115,6 +107,7 @@ export class ConversationSimulator {
       }
       const record = await caller.hangup();
       this.collect(caller, record);
+      this.live.callEnded(record);
       return record;
     } finally {
       if (caller.state !== 'closed') await caller.hangup();
@@ -151,36 +144,20 @@ export class ConversationSimulator {
     });
   }
 
-  /** Takes the voice-to-voice figures of turns not seen yet, for the live p95. */
+  /** Hands the live figures the turns of `caller` that finished since it last looked. */
   private collect(caller: SimulatedCaller, record: CallRecord): void {
     const seen = this.seenTurns.get(caller) ?? 0;
     const complete = record.turns.filter((t) => t.agentFirstAudioMs !== undefined);
-    for (const turn of complete.slice(seen)) {
-      if (turn.voiceToVoiceMs !== undefined && !turn.bargeIn)
-        this.recent.push({ at: performance.now(), ms: turn.voiceToVoiceMs });
-    }
+    // A barge-in's "reply" is the answer to the interruption, not a voice-to-voice figure.
+    for (const turn of complete.slice(seen)) this.live.addTurn(turn.bargeIn ? {} : turn);
     this.seenTurns.set(caller, Math.max(seen, complete.length));
   }
 
   private sample(t0: number): void {
     for (const caller of this.active) this.collect(caller, caller.record());
-    const now = performance.now();
-    while (this.recent.length > 0 && this.recent[0]!.at < now - RECENT_WINDOW_MS) this.recent.shift();
-    const sorted = this.recent.map((r) => r.ms).sort((a, b) => a - b);
-    const errors =
-      this.records.reduce((n, r) => n + r.errors.length, 0) +
-      [...this.active].reduce((n, c) => n + c.record().errors.length, 0);
-    const progress: LoadProgress = {
-      elapsedMs: Math.round(now - t0),
-      active: this.active.size,
-      done: this.records.length,
-      errors,
-      recentVoiceToVoiceP95Ms: sorted.length
-        ? sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)]!
-        : null,
-    };
-    this.timeline.push(progress);
-    this.options.onProgress?.(progress);
+    const point = this.live.timelinePoint(performance.now() - t0);
+    this.timeline.push(point);
+    this.options.onProgress?.(point);
   }
 }
 

@@ -304,11 +304,10 @@ export class MediaSession implements CallHandler {
 
   /**
    * Where the sound the VAD just called speech began, on the caller-audio clock: the start of the loud
-   * run at the end of the preroll. Silero fires 100 ms or more into a soft onset; the barge-in gate
+   * run at the end of `audio` (the preroll). Silero fires 100 ms or more into a soft onset; the barge-in gate
    * counts from the real start.
    */
-  private energyOnsetMs(): number {
-    const audio = concatPcm16(this.preroll);
+  private energyOnsetMs(audio: Pcm16): number {
     const window = VAD_SAMPLE_RATE / 100; // 10 ms
     let start = audio.length;
     while (start - window >= 0 && this.noise.isSound(rms(audio.subarray(start - window, start))))
@@ -320,11 +319,12 @@ export class MediaSession implements CallHandler {
     if (event.type === 'speech_start') {
       this.userSpeaking = true;
       // The VAD fires a little after the speech began: the recognizer gets the audio from before too.
-      this.recognizer?.write(concatPcm16(this.preroll));
+      const preroll = concatPcm16(this.preroll);
+      this.recognizer?.write(preroll);
       if (this.agentActive() && !this.bargeIn) {
         // Nothing new goes out while the gate decides whether this is an interruption.
         this.pacer!.hold();
-        const onsetAudioMs = Math.min(event.speechStartMs, this.energyOnsetMs());
+        const onsetAudioMs = Math.min(event.speechStartMs, this.energyOnsetMs(preroll));
         this.bargeIn = {
           onsetAt: now - (this.audioMs - onsetAudioMs),
           onsetAudioMs,

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { AgentSet, type AgentEngine } from '../../src/agents/agent-set.ts';
 import { INSURANCE_TOOLS } from '../../src/agents/demo/insurance-tools.ts';
 import { ToolRegistry } from '../../src/agents/tools/tool-registry.ts';
 import { trattoriaTools } from '../../examples/trattoria/book-table.ts';
+import { runPiped } from '../helpers/process.ts';
 
 const TRATTORIA = fileURLToPath(new URL('../../examples/trattoria/', import.meta.url));
 const PLAIN = `${TRATTORIA}agents`;
@@ -20,14 +20,7 @@ async function trattoriaChat(lines: string[]): Promise<{ code: number; stdout: s
     REDIS_URL: '',
   };
   delete env.AGENTS_DIR; // chat.ts then loads the agents next to it
-  const child = spawn(process.execPath, [`${TRATTORIA}chat.ts`], { env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(lines.map((line) => `${line}\n`).join(''));
-  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
-  return { code, stdout, stderr };
+  return runPiped([`${TRATTORIA}chat.ts`], lines, env);
 }
 
 describe('examples/trattoria: the agent sets load', () => {

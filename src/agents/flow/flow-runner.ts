@@ -1,6 +1,13 @@
 import type { AgentDefinition } from '../agent-definition.ts';
 import type { UserInput } from '../events.ts';
-import { appendSpoken, templateScope, type AgentRunner, type RunnerEvent, type RunScope } from '../runner.ts';
+import {
+  appendSpoken,
+  templateScope,
+  toolScope,
+  type AgentRunner,
+  type RunnerEvent,
+  type RunScope,
+} from '../runner.ts';
 import { evaluateCondition, renderSpeech, renderValue } from '../templates.ts';
 import { runTool } from '../tools/run-tool.ts';
 import { extractSlot, type SlotSpec } from './extractors/index.ts';
@@ -86,14 +93,7 @@ export class FlowRunner implements AgentRunner {
           name: state.tool,
           args: renderArgs(state.args, variables(scope)),
         },
-        {
-          memo: scope.memo,
-          agent: scope.agent.name,
-          signal: scope.signal,
-          allowedTools: scope.agent.tools,
-          allowedHandoffs: scope.agent.handoffs,
-          traceContext: scope.traceContext,
-        },
+        toolScope(scope),
       );
       scope.memo.setContext(
         'flow_result',

@@ -1,27 +1,15 @@
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { runPiped } from '../../helpers/process.ts';
 
 /** Runs the real `rtvoice chat` with one caller line per turn on standard input (a pipe, not a terminal). */
-async function chat(
-  lines: string[],
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/rtvoice.js', 'chat', ...args], {
-    env: {
-      ...process.env,
-      REDIS_URL: '',
-      AGENT_ENGINE: 'flow',
-      OPENAI_BASE_URL: '',
-      AZURE_OPENAI_ENDPOINT: '',
-    },
+function chat(lines: string[], ...args: string[]): ReturnType<typeof runPiped> {
+  return runPiped(['bin/rtvoice.js', 'chat', ...args], lines, {
+    ...process.env,
+    REDIS_URL: '',
+    AGENT_ENGINE: 'flow',
+    OPENAI_BASE_URL: '',
+    AZURE_OPENAI_ENDPOINT: '',
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end(lines.map((line) => `${line}\n`).join(''));
-  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? -1)));
-  return { code, stdout, stderr };
 }
 
 describe('rtvoice chat: the insurance demo offline (flow engine)', () => {
