@@ -1,10 +1,10 @@
-import { ConfigError, describeConfig, loadConfig, type Config } from '../config/config.ts';
-import { startServer } from '../server/server.ts';
+import { AgentConfigError } from '../agents/yaml-file.ts';
+import { ConfigError, describeConfig, isLoopback, loadConfig, type Config } from '../config/config.ts';
+import { streamingModeProblem } from '../media/handler-factory.ts';
+import { startServer, type RunningServer } from '../server/server.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { initTracing, shutdownTracing } from '../telemetry/tracing.ts';
 import { VERSION } from '../version.ts';
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** `rtvoice serve`: runs until SIGTERM or SIGINT, then shuts down gracefully and exits 0. */
 export async function serve(): Promise<number | void> {
@@ -28,23 +28,30 @@ export async function serve(): Promise<number | void> {
   });
   watchProcessFailures(log);
   log.info({ version: VERSION, node: process.version, config: describeConfig(config) }, 'starting rtvoice');
-  if (config.auth.mode === 'none' && !LOOPBACK.has(config.server.host)) {
-    log.warn(
-      { host: config.server.host },
-      'listening beyond loopback with AUTH_MODE=none: anyone who reaches this port can watch sessions; set AUTH_MODE=apikey or HOST=127.0.0.1',
-    );
-  }
-
   if (config.redis.url && !config.auth.sessionTokenSecret) {
     log.warn(
       'SESSION_TOKEN_SECRET is unset: session tokens from this instance are not accepted by the others',
     );
   }
-  const server = await startServer(config, log);
+  let server: RunningServer;
+  try {
+    server = await startServer(config, log);
+  } catch (err) {
+    if (!(err instanceof AgentConfigError)) throw err;
+    process.stderr.write(
+      `rtvoice: the agents (AGENTS_DIR=${config.agents.dir}) cannot be loaded:\n  ${err.message}\n` +
+        'Fix them (docs/AGENTS.md describes the format) and start again.\n',
+    );
+    return 2;
+  }
   log.info(
     { url: server.url, docs: config.server.enableDocs ? `${server.url}/docs` : undefined },
     'rtvoice is listening',
   );
+  const exposure = describeExposure(config, server);
+  log[exposure.risky ? 'warn' : 'info'](exposure.line);
+  const modeProblem = streamingModeProblem(config.streamingMode);
+  if (modeProblem) log.error(`not ready for calls: ACS_STREAMING_MODE: ${modeProblem}`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -73,6 +80,35 @@ export async function serve(): Promise<number | void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/** Who can reach this server and what they need, in one line. */
+function describeExposure(config: Config, server: RunningServer): { line: string; risky: boolean } {
+  const { host } = config.server;
+  const where = isLoopback(host)
+    ? `this machine only (${server.url})`
+    : `any machine that can reach ${['0.0.0.0', '::'].includes(host) ? 'this host on any interface' : host} (port ${new URL(server.url).port})`;
+  if (config.auth.mode === 'none') {
+    return isLoopback(host)
+      ? {
+          line: `exposure: ${where}, without authentication (AUTH_MODE=none); to serve other machines set AUTH_MODE=apikey and API_KEYS`,
+          risky: false,
+        }
+      : {
+          line: `exposure: ${where}, WITHOUT authentication (ALLOW_UNAUTHENTICATED_REMOTE=true): anyone who reaches the port can read and delete every conversation`,
+          risky: true,
+        };
+  }
+  const open = new Set(
+    server.app.routeAccess
+      .filter((route) => route.rule === 'public')
+      .map((route) => (route.url.startsWith('/docs') ? '/docs' : route.url)),
+  );
+  const credentials = config.auth.mode === 'apikey' ? 'API keys or session tokens' : 'session tokens';
+  return {
+    line: `exposure: ${where}; ${credentials} required everywhere but ${[...open].join(', ')}`,
+    risky: false,
+  };
 }
 
 /** A stray rejection is a bug to log, not a reason to drop every call; an uncaught exception leaves unknown state. */

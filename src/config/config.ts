@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseEnv } from 'node:util';
 import { RtvoiceError } from '../errors.ts';
 import { ENV_VARS, type EnvValues, type EnvVarName } from './env-vars.ts';
@@ -14,6 +15,7 @@ export interface Config {
     readonly shutdownGraceMs: number;
     readonly readinessTimeoutMs: number;
     readonly enableDocs: boolean;
+    readonly metricsAuth: EnvValues['METRICS_AUTH'];
   };
   readonly log: { readonly level: EnvValues['LOG_LEVEL']; readonly format: EnvValues['LOG_FORMAT'] };
   readonly streamingMode: StreamingMode;
@@ -130,6 +132,7 @@ function parseEnvVars(env: Readonly<Record<string, string | undefined>>): EnvVal
   if (values.AUTH_MODE === 'apikey' && values.API_KEYS === undefined) {
     problems.push('API_KEYS: expected at least one key when AUTH_MODE=apikey');
   }
+  problems.push(...exposureProblems(values));
   const usesAzureSpeech = values.STT_PROVIDER === 'azure' || values.TTS_PROVIDER === 'azure';
   if (
     usesAzureSpeech &&
@@ -153,11 +156,35 @@ function parseEnvVars(env: Readonly<Record<string, string | undefined>>): EnvVal
   return values as EnvValues;
 }
 
+/** Loopback addresses and names: only this machine reaches a server bound to one. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host.startsWith('::ffff:127.');
+}
+
+/** Personal data is never served without credentials beyond this machine, and never in production. */
+function exposureProblems(values: Partial<Record<EnvVarName, unknown>>): string[] {
+  if (values.AUTH_MODE !== 'none') return [];
+  if (values.NODE_ENV === 'production') {
+    return [
+      'AUTH_MODE: none is refused with NODE_ENV=production; set AUTH_MODE=apikey and API_KEYS (or AUTH_MODE=entra)',
+    ];
+  }
+  const host = values.HOST as string | undefined;
+  if (host === undefined || isLoopback(host) || values.ALLOW_UNAUTHENTICATED_REMOTE === true) return [];
+  return [
+    `HOST: ${host} would let anyone who reaches the port read and delete every conversation, since AUTH_MODE=none; ` +
+      'set AUTH_MODE=apikey and API_KEYS, bind to 127.0.0.1, or accept the risk with ALLOW_UNAUTHENTICATED_REMOTE=true',
+  ];
+}
+
 function toConfig(v: EnvValues): Config {
   return {
     env: v.NODE_ENV,
     server: {
-      host: v.HOST,
+      host: v.HOST ?? (v.AUTH_MODE === 'none' ? '127.0.0.1' : '0.0.0.0'),
+      metricsAuth: v.METRICS_AUTH,
       port: v.PORT,
       shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
       readinessTimeoutMs: v.READINESS_TIMEOUT_MS,

@@ -72,9 +72,11 @@ function url(protocols: readonly string[], doc: string) {
 export const ENV_VARS = {
   NODE_ENV: oneOf(
     ['development', 'production', 'test'],
-    'Deployment environment; `production` switches logs to JSON.',
+    'Deployment environment; `production` switches logs to JSON and refuses AUTH_MODE=none.',
   ).withDefault('development'),
-  HOST: text('Address the HTTP/WebSocket server binds to.').withDefault('0.0.0.0'),
+  HOST: text(
+    'Address the HTTP/WebSocket server binds to. Unset: 127.0.0.1 with AUTH_MODE=none (this machine only), 0.0.0.0 otherwise.',
+  ),
   PORT: int(0, 65535, 'Port of the HTTP/WebSocket server (0 picks a free port).').withDefault('8080'),
   LOG_LEVEL: oneOf(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -143,8 +145,15 @@ export const ENV_VARS = {
   ).withDefault('100'),
   AUTH_MODE: oneOf(
     ['none', 'apikey', 'entra'],
-    'Who may open dashboards and ask for session tokens: `none` (local use), `apikey` (API_KEYS) or `entra`.',
+    'How callers, pages and operators authenticate: `none` (this machine only, unless ALLOW_UNAUTHENTICATED_REMOTE), `apikey` (API_KEYS and session tokens) or `entra` (session tokens only, so far).',
   ).withDefault('none'),
+  ALLOW_UNAUTHENTICATED_REMOTE: flag(
+    'With AUTH_MODE=none, allow HOST to be an address other machines reach: anyone who reaches the port can then read and delete every conversation.',
+  ).withDefault('false'),
+  METRICS_AUTH: oneOf(
+    ['auto', 'public', 'apikey'],
+    'Who may read /metrics: `public`, `apikey` (an unscoped API key) or `auto`: public when HOST is a loopback address, else an unscoped key.',
+  ).withDefault('auto'),
   API_KEYS: text(
     'Comma-separated API keys for AUTH_MODE=apikey: `key` sees every session, `key:s1|s2` only those sessions.',
   ).asSecret(),

@@ -13,7 +13,6 @@ export const MEDIA_CLOSE = {
   policy: 1008,
   internal: 1011,
   tryAgain: 1013,
-  unauthorized: 4001,
   modeUnavailable: 4002,
 } as const;
 

@@ -76,9 +76,13 @@ export function resolveStreamingMode(
   return stored !== undefined && isMode(stored) ? stored : fallback;
 }
 
+/** Why calls in `mode` cannot be served by this version; undefined when they can. */
+export function streamingModeProblem(mode: StreamingMode): string | undefined {
+  return FACTORIES[mode] ? undefined : `streaming mode "${mode}" is not available in this version; use media`;
+}
+
 export function createCallHandler(mode: StreamingMode, context: CallContext): CallHandler {
   const factory = FACTORIES[mode];
-  if (!factory)
-    throw new HandlerUnavailableError(`streaming mode "${mode}" is not available in this version; use media`);
+  if (!factory) throw new HandlerUnavailableError(streamingModeProblem(mode)!);
   return factory(context);
 }

@@ -29,6 +29,7 @@ import { agentRoutes } from './routes/agents.ts';
 import { mediaRoutes } from './routes/media.ts';
 import type { Services } from './services.ts';
 import { isWebSocketUpgrade, traceHttpRequests } from './http-tracing.ts';
+import { enforceAccessPolicy, type RouteAccess } from './access-policy.ts';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -41,7 +42,15 @@ export type App = FastifyInstance<
 /** Adds routes of the embedding application (or a test) to the app before it listens. */
 export type AppExtension = (app: App, services: Services) => void | Promise<void>;
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route and who may use it, as enforced. */
+    readonly routeAccess: readonly RouteAccess[];
+  }
+}
+
 const MAX_WS_MESSAGE_BYTES = 1 << 20;
+const DOCS_PREFIX = '/docs';
 
 /** Assembles the Fastify application from its services; `listen` is the caller's job. */
 export async function buildApp(services: Services, extend?: AppExtension): Promise<App> {
@@ -67,6 +76,10 @@ export async function buildApp(services: Services, extend?: AppExtension): Promi
   );
 
   traceHttpRequests(app, services);
+  // Before the WebSocket plugin, which takes the handlers of WebSocket routes as they register.
+  // The API's description is public (the plugin's routes declare nothing): each route guards what it serves.
+  const thirdParty = services.config.server.enableDocs ? [DOCS_PREFIX] : [];
+  app.decorate('routeAccess', enforceAccessPolicy(app, services, { publicUnder: thirdParty }));
 
   // Sessions are drained before Fastify closes (RunningServer.close); the plugin then closes what is left.
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_WS_MESSAGE_BYTES } });
@@ -80,7 +93,7 @@ export async function buildApp(services: Services, extend?: AppExtension): Promi
       },
       transform: jsonSchemaTransform,
     });
-    await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+    await app.register(fastifySwaggerUi, { routePrefix: DOCS_PREFIX });
   }
 
   await app.register(healthRoutes, { services });

@@ -42,14 +42,15 @@ export const MAX_SESSION_BYTES = 1 << 20;
 
 export class SessionStateError extends RtvoiceError {}
 
-const SESSION_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
-
 /** Session and call ids become Redis keys: 1-128 characters of letters, digits and `_ . : -`. */
+export const SESSION_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+export const SESSION_ID_RULE = '1-128 letters, digits, "_", ".", ":" or "-"';
+
 export function assertSessionId(id: string, what = 'session id'): string {
   if (!SESSION_ID.test(id)) {
     throw new SessionStateError(
       'INVALID_SESSION_ID',
-      `${what} must be 1-128 letters, digits, "_", ".", ":" or "-"; got ${JSON.stringify(id.slice(0, 40))}`,
+      `${what} must be ${SESSION_ID_RULE}; got ${JSON.stringify(id.slice(0, 40))}`,
     );
   }
   return id;

@@ -41,6 +41,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly authFailures = new Counter({
+    name: 'rtvoice_auth_failures_total',
+    help: 'Requests refused by the access policy, by route and reason (missing, unknown_key, bad_token, unsupported, forbidden).',
+    labelNames: ['route', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   readonly eventLoopLag = new Histogram({
     name: 'rtvoice_event_loop_lag_seconds',
     help: `How late a ${LAG_SAMPLE_INTERVAL_MS} ms timer fired: the delay any callback waits for the event loop.`,

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { envelope } from '../../src/connections/envelope.ts';
+import { PUBLIC } from '../../src/server/access-policy.ts';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
 import { acceptWebSocket } from '../../src/server/websocket.ts';
 import { startTestRedis, type TestRedis } from '../helpers/redis.ts';
@@ -16,19 +17,22 @@ afterAll(async () => {
 /** A server with a read-only feed route of the kind the dashboard relay is: one session's messages. */
 function serverWithFeed(env: Record<string, string> = {}): Promise<RunningServer> {
   return startServer(testConfig(env), capturingLogger('silent').log, (app, services) => {
-    app.get<{ Querystring: { session_id: string } }>('/test/feed', { websocket: true }, (socket, request) =>
-      acceptWebSocket(
-        services,
-        socket,
-        request,
-        {
-          clientType: 'dashboard',
-          route: '/test/feed',
-          sessionId: request.query.session_id,
-          topics: ['dashboard'],
-        },
-        () => {},
-      ),
+    app.get<{ Querystring: { session_id: string } }>(
+      '/test/feed',
+      { websocket: true, config: { access: PUBLIC } },
+      (socket, request) =>
+        acceptWebSocket(
+          services,
+          socket,
+          request,
+          {
+            clientType: 'dashboard',
+            route: '/test/feed',
+            sessionId: request.query.session_id,
+            topics: ['dashboard'],
+          },
+          () => {},
+        ),
     );
   });
 }

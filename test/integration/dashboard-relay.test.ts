@@ -66,7 +66,7 @@ describe('dashboard relay', () => {
     }
   });
 
-  it('with API keys: refuses missing, wrong and out-of-scope keys with 4001, and admits scoped keys and session tokens', async () => {
+  it('with API keys: refuses missing and wrong keys with 4001 and out-of-scope ones with 4003, and admits scoped keys and session tokens', async () => {
     const server = await start({ AUTH_MODE: 'apikey', API_KEYS: 'admin-key,agent-key:call-1' });
     try {
       expect(await closeOf((await relay(server, 'session_id=call-1')).ws)).toMatchObject({
@@ -79,10 +79,10 @@ describe('dashboard relay', () => {
       expect(
         await closeOf((await relay(server, 'session_id=call-2', { 'x-api-key': 'agent-key' })).ws),
       ).toMatchObject({
-        code: 4001,
+        code: 4003,
         reason: 'not authorized for session call-2',
       });
-      expect((await closeOf((await relay(server, '', { 'x-api-key': 'agent-key' })).ws)).code).toBe(4001); // overview needs admin
+      expect((await closeOf((await relay(server, '', { 'x-api-key': 'agent-key' })).ws)).code).toBe(4003); // overview needs admin
 
       const scoped = await relay(server, 'session_id=call-1', { 'x-api-key': 'agent-key' });
       const response = await fetch(`${server.url}/api/v1/auth/session-token`, {
@@ -95,7 +95,7 @@ describe('dashboard relay', () => {
       expect(
         (await closeOf((await relay(server, `session_id=call-2&token=${encodeURIComponent(token)}`)).ws))
           .code,
-      ).toBe(4001);
+      ).toBe(4003);
       const forbidden = await fetch(`${server.url}/api/v1/auth/session-token`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-api-key': 'agent-key' },

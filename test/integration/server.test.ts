@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildApp } from '../../src/server/app.ts';
+import { PUBLIC } from '../../src/server/access-policy.ts';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
 import { closeServices, createServices } from '../../src/server/services.ts';
 import { startTestRedis, freePort, type TestRedis } from '../helpers/redis.ts';
@@ -99,8 +100,12 @@ describe('bad requests', () => {
     const { log } = capturingLogger('silent');
     const services = await createServices(testConfig(), log);
     const app = await buildApp(services);
-    // No JSON route exists yet in this API; register one the way later route plugins will.
-    app.post('/api/v1/echo', { schema: { body: z.object({ text: z.string() }) } }, (request) => request.body);
+    // A route of the embedding application, registered the way route plugins are.
+    app.post(
+      '/api/v1/echo',
+      { config: { access: PUBLIC }, schema: { body: z.object({ text: z.string() }) } },
+      (request) => request.body,
+    );
     try {
       const malformed = await app.inject({
         method: 'POST',

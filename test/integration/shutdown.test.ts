@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { PUBLIC } from '../../src/server/access-policy.ts';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
 import { acceptWebSocket } from '../../src/server/websocket.ts';
 import { capturingLogger, testConfig } from '../helpers/server.ts';
@@ -16,7 +17,7 @@ async function serverWithSessions(
     testConfig({ SHUTDOWN_GRACE_MS: String(graceMs) }),
     log,
     (app, services) => {
-      app.get('/test/session', { websocket: true }, (socket, request) =>
+      app.get('/test/session', { websocket: true, config: { access: PUBLIC } }, (socket, request) =>
         acceptWebSocket(
           services,
           socket,
@@ -86,7 +87,7 @@ describe('graceful shutdown', () => {
   it('a session handler that throws closes only its own socket with 1011', async () => {
     const { log } = capturingLogger('silent');
     const server = await startServer(testConfig(), log, (app, services) => {
-      app.get('/test/broken', { websocket: true }, (socket, request) =>
+      app.get('/test/broken', { websocket: true, config: { access: PUBLIC } }, (socket, request) =>
         acceptWebSocket(services, socket, request, { clientType: 'test', route: '/test/broken' }, () => {
           throw new Error('handler bug');
         }),

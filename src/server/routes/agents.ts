@@ -1,9 +1,9 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AgentOverrides, type AgentDefinition } from '../../agents/agent-definition.ts';
 import { errorMessage, RtvoiceError } from '../../errors.ts';
-import { requestAccess } from '../request-access.ts';
+import { ADMIN, PRINCIPAL } from '../access-policy.ts';
 import type { Services } from '../services.ts';
 
 const Problem = z.object({ statusCode: z.number(), error: z.string(), message: z.string() });
@@ -61,47 +61,32 @@ export const agentRoutes: FastifyPluginAsyncZod<{ services: Services }> = async 
         .map((a) => a.name)
         .join(', ')}`,
     });
-  const refuse = (request: FastifyRequest, reply: FastifyReply, admin: boolean) => {
-    const access = requestAccess(services, request);
-    if (access.kind === 'none')
-      return reply.code(401).send({ statusCode: 401, error: 'Unauthorized', message: access.reason });
-    if (admin && access.kind !== 'all') {
-      return reply
-        .code(403)
-        .send({ statusCode: 403, error: 'Forbidden', message: 'changing agents needs an unscoped API key' });
-    }
-    return undefined;
-  };
 
   app.get(
     '/api/v1/agents',
     {
+      config: { access: PRINCIPAL },
       schema: {
         summary: 'The agents and the engine that runs them',
         tags: ['agents'],
-        response: { 200: z.object({ entry: z.string(), agents: z.array(Agent) }), 401: Problem },
+        response: { 200: z.object({ entry: z.string(), agents: z.array(Agent) }) },
       },
     },
-    async (request, reply) =>
-      refuse(request, reply, false) ?? {
-        entry: orchestrator.agents.entry,
-        agents: orchestrator.agents.list().map(view),
-      },
+    () => ({ entry: orchestrator.agents.entry, agents: orchestrator.agents.list().map(view) }),
   );
 
   app.get(
     '/api/v1/agents/:name',
     {
+      config: { access: PRINCIPAL },
       schema: {
         summary: 'One agent',
         tags: ['agents'],
         params: AgentName,
-        response: { 200: Agent, 401: Problem, 404: Problem },
+        response: { 200: Agent, 404: Problem },
       },
     },
     async (request, reply) => {
-      const refused = refuse(request, reply, false);
-      if (refused) return refused;
       const agent = orchestrator.agents.get(request.params.name);
       return agent ? view(agent) : notFound(reply, request.params.name);
     },
@@ -110,17 +95,16 @@ export const agentRoutes: FastifyPluginAsyncZod<{ services: Services }> = async 
   app.put(
     '/api/v1/agents/:name',
     {
+      config: { access: ADMIN },
       schema: {
         summary: "Changes an agent's model settings or voice for calls from now on",
         tags: ['agents'],
         params: AgentName,
         body: AgentOverrides,
-        response: { 200: Agent, 400: Problem, 401: Problem, 403: Problem, 404: Problem },
+        response: { 200: Agent, 400: Problem, 404: Problem },
       },
     },
     async (request, reply) => {
-      const refused = refuse(request, reply, true);
-      if (refused) return refused;
       try {
         const agent = orchestrator.agents.update(request.params.name, request.body);
         if (!agent) return notFound(reply, request.params.name);

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { VERSION } from '../../version.ts';
 import { runReadinessChecks } from '../readiness.ts';
+import { PUBLIC } from '../access-policy.ts';
 import type { Services } from '../services.ts';
 
 const HealthResponse = z.object({
@@ -29,6 +30,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ services: Services }> = async
   app.get(
     '/api/v1/health',
     {
+      config: { access: PUBLIC },
       schema: {
         summary: 'Liveness, with uptime, version and active session and connection counts',
         tags: ['health'],
@@ -51,6 +53,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ services: Services }> = async
   app.get(
     '/api/v1/readiness',
     {
+      config: { access: PUBLIC },
       schema: {
         summary: 'One check per dependency; 503 names the failing ones',
         tags: ['health'],

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { VERSION } from '../../version.ts';
+import { PUBLIC } from '../access-policy.ts';
 import type { Services } from '../services.ts';
 
 const InfoResponse = z.object({
@@ -19,6 +20,7 @@ export const infoRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
   app.get(
     '/api/info',
     {
+      config: { access: PUBLIC },
       schema: {
         summary: 'Version, environment and mode of this server',
         tags: ['info'],

@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { WebSocket } from 'ws';
-import { mayAccessSession } from '../../auth/access.ts';
 import { FRAME_MS, samplesPerFrame } from '../../audio/pcm.ts';
 import { AcsTransport } from '../../media/acs-transport.ts';
 import { BrowserTransport } from '../../media/browser-transport.ts';
@@ -22,45 +21,25 @@ import { BrowserParseError, parseBrowserBinary, parseBrowserText } from '../../m
 import type { CallHandler, MediaTransport } from '../../media/transport.ts';
 import type { ConnectionInfo } from '../../connections/connection-manager.ts';
 import { withLogContext } from '../../telemetry/log-context.ts';
-import { requestAccess } from '../request-access.ts';
+import { forSession, type RoutePolicy } from '../access-policy.ts';
+import { single } from '../request-values.ts';
+import { SESSION_ID, SESSION_ID_RULE } from '../../state/session.ts';
+import type { App } from '../app.ts';
 import type { Services } from '../services.ts';
 import { acceptWebSocket } from '../websocket.ts';
 
 const ACS_ROUTE = '/api/v1/media/stream';
 const CONVERSATION_ROUTE = '/api/v1/realtime/conversation';
-const SESSION_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
-function single(value: unknown): string | undefined {
-  const first = Array.isArray(value) ? (value[0] as unknown) : value;
-  return typeof first === 'string' && first !== '' ? first : undefined;
-}
-
-/** Refuses the socket when the request may not join `sessionId`; true when refused. */
-function refuse(
-  services: Services,
-  socket: WebSocket,
-  request: FastifyRequest,
-  sessionId: string | undefined,
-  token: string | undefined,
-): boolean {
-  for (const [what, id] of [
-    ['session id', sessionId],
-    ['call connection id', single((request.query as Record<string, unknown>).call_connection_id)],
-  ] as const) {
+/** Closes the socket with 1008 when an id is malformed; true when it did. */
+function refuseMalformedIds(socket: WebSocket, ids: Record<string, string | undefined>): boolean {
+  for (const [what, id] of Object.entries(ids)) {
     if (id !== undefined && !SESSION_ID.test(id)) {
-      socket.close(MEDIA_CLOSE.policy, `${what} must be 1-128 letters, digits, "_", ".", ":" or "-"`);
+      socket.close(MEDIA_CLOSE.policy, `${what} must be ${SESSION_ID_RULE}`);
       return true;
     }
   }
-  const access = requestAccess(services, request, token);
-  const reason =
-    access.kind === 'none'
-      ? access.reason
-      : access.kind === 'all' || (sessionId !== undefined && mayAccessSession(access, sessionId))
-        ? undefined
-        : 'not authorized for this session';
-  if (reason) socket.close(MEDIA_CLOSE.unauthorized, reason.slice(0, 120));
-  return reason !== undefined;
+  return false;
 }
 
 /** Hands one parsed message of a call socket to the call, or reports it to the guard. */
@@ -68,6 +47,7 @@ type Dispatch = (handler: CallHandler, data: Buffer, isBinary: boolean) => void;
 
 /** What differs between the two call sockets; everything else is `serveCallRoute`. */
 interface CallRoute<T extends MediaTransport> {
+  readonly url: string;
   readonly transportName: 'acs' | 'browser';
   /** The ids the connection asks for (query and headers). */
   ids(
@@ -80,11 +60,19 @@ interface CallRoute<T extends MediaTransport> {
   dispatcher(transport: T, guard: BadMessageGuard): Dispatch;
 }
 
-function serveCallRoute<T extends MediaTransport>(services: Services, spec: CallRoute<T>) {
-  return async (socket: WebSocket, request: FastifyRequest): Promise<void> => {
+/**
+ * Joining a call needs access to its session: a principal scoped to the session asked for, or an
+ * unscoped one (which may also start a new session, or let the call → session map pick it).
+ */
+const joinPolicy = <T extends MediaTransport>(spec: CallRoute<T>): RoutePolicy =>
+  forSession((request) => spec.ids(request, request.query as Record<string, unknown>).sessionId);
+
+function serveCallRoute<T extends MediaTransport>(app: App, services: Services, spec: CallRoute<T>): void {
+  app.get(spec.url, { websocket: true, config: { access: joinPolicy(spec) } }, async (socket, request) => {
     const query = request.query as Record<string, unknown>;
     const asked = spec.ids(request, query);
-    if (refuse(services, socket, request, asked.sessionId, single(query.token))) return;
+    if (refuseMalformedIds(socket, { 'session id': asked.sessionId, 'call connection id': asked.callId }))
+      return;
     const inbox = new Inbox(socket);
     const ids = await resolveCallIds(services, { callId: asked.callId, sessionId: asked.sessionId });
     const transport = spec.transport(socket, services);
@@ -114,7 +102,7 @@ function serveCallRoute<T extends MediaTransport>(services: Services, spec: Call
         }),
       );
     });
-  };
+  });
 }
 
 /** ACS media streaming: JSON text frames; metadata first, then 20 ms audio frames and DTMF. */
@@ -188,30 +176,24 @@ function browserDispatcher(transport: BrowserTransport, guard: BadMessageGuard):
 
 /** The two ways a call's audio arrives: ACS media streaming, and a browser page's conversation socket. */
 export const mediaRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
-  app.get(
-    ACS_ROUTE,
-    { websocket: true },
-    serveCallRoute(services, {
-      transportName: 'acs',
-      ids: (request, query) => ({
-        callId: single(query.call_connection_id) ?? single(request.headers['x-ms-call-connection-id']),
-        sessionId: single(query.session_id) ?? single(request.headers['x-session-id']),
-      }),
-      connection: ({ callId }) => ({ clientType: 'media', route: ACS_ROUTE, callId }),
-      transport: (socket, { bus }) => new AcsTransport(socket, bus),
-      dispatcher: acsDispatcher,
+  serveCallRoute(app, services, {
+    url: ACS_ROUTE,
+    transportName: 'acs',
+    ids: (request, query) => ({
+      callId: single(query.call_connection_id) ?? single(request.headers['x-ms-call-connection-id']),
+      sessionId: single(query.session_id) ?? single(request.headers['x-session-id']),
     }),
-  );
+    connection: ({ callId }) => ({ clientType: 'media', route: ACS_ROUTE, callId }),
+    transport: (socket, { bus }) => new AcsTransport(socket, bus),
+    dispatcher: acsDispatcher,
+  });
 
-  app.get(
-    CONVERSATION_ROUTE,
-    { websocket: true },
-    serveCallRoute(services, {
-      transportName: 'browser',
-      ids: (_request, query) => ({ sessionId: single(query.session_id) }),
-      connection: ({ sessionId }) => ({ clientType: 'conversation', route: CONVERSATION_ROUTE, sessionId }),
-      transport: (socket, { bus }) => new BrowserTransport(socket, bus),
-      dispatcher: browserDispatcher,
-    }),
-  );
+  serveCallRoute(app, services, {
+    url: CONVERSATION_ROUTE,
+    transportName: 'browser',
+    ids: (_request, query) => ({ sessionId: single(query.session_id) }),
+    connection: ({ sessionId }) => ({ clientType: 'conversation', route: CONVERSATION_ROUTE, sessionId }),
+    transport: (socket, { bus }) => new BrowserTransport(socket, bus),
+    dispatcher: browserDispatcher,
+  });
 };

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { SESSION_ID, SESSION_ID_RULE } from '../../state/session.ts';
+import type { SessionStore, SessionSummary } from '../../state/session-store.ts';
 import { sessionView } from '../../state/session-view.ts';
+import { accessOf, forSession, PRINCIPAL } from '../access-policy.ts';
 import type { Services } from '../services.ts';
 
-const SessionId = z
-  .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'a session id is 1-128 letters, digits, "_", ".", ":" or "-"');
+const SessionId = z.string().regex(SESSION_ID, `a session id is ${SESSION_ID_RULE}`);
 const NotFound = z.object({ statusCode: z.literal(404), error: z.string(), message: z.string() });
 const Message = z.object({
   role: z.enum(['system', 'user', 'assistant', 'tool']),
@@ -38,15 +39,43 @@ const notFound = (id: string) => ({
   message: `no session "${id}" (it may have expired)`,
 });
 
-/** Read and delete conversation sessions (histories, context, latency); secrets are redacted. */
+/** The session named in the path. */
+const PATH_SESSION = forSession((request) => (request.params as { id?: string }).id);
+
+/**
+ * A page of the sessions a scoped principal may see, most recent first; the cursor is an offset.
+ * Scopes are short lists, so their sessions are loaded one by one rather than filtered from the index.
+ */
+async function scopedPage(
+  store: SessionStore,
+  ids: ReadonlySet<string>,
+  page: { limit: number; cursor?: string | undefined },
+): Promise<{ sessions: SessionSummary[]; next: string | undefined }> {
+  const found = await Promise.all(
+    [...ids].map(async (id) => {
+      const record = await store.load(id);
+      return record && { id, updated_at: record.updated_at };
+    }),
+  );
+  const sessions = found.filter((s) => s !== undefined).sort((a, b) => b.updated_at - a.updated_at);
+  const start = Number(page.cursor ?? 0);
+  const end = start + page.limit;
+  return { sessions: sessions.slice(start, end), next: end < sessions.length ? String(end) : undefined };
+}
+
+/**
+ * Read and delete conversation sessions (histories, context, latency); secrets are redacted. A principal
+ * scoped to some sessions lists, reads and deletes only those.
+ */
 export const sessionRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
   const { store } = services.sessions;
 
   app.get(
     '/api/v1/sessions',
     {
+      config: { access: PRINCIPAL },
       schema: {
-        summary: 'Recent sessions, most recently updated first',
+        summary: 'Recent sessions the caller may see, most recently updated first',
         tags: ['sessions'],
         querystring: z.object({
           limit: z.coerce.number().int().min(1).max(100).default(20),
@@ -61,7 +90,11 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
       },
     },
     async (request) => {
-      const page = await store.list({ limit: request.query.limit, cursor: request.query.cursor });
+      const access = accessOf(request);
+      const page =
+        access.kind === 'sessions'
+          ? await scopedPage(store, access.sessions, request.query)
+          : await store.list({ limit: request.query.limit, cursor: request.query.cursor });
       return {
         sessions: page.sessions.map((s) => ({ id: s.id, updated_at: new Date(s.updated_at).toISOString() })),
         next: page.next ?? null,
@@ -72,6 +105,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
   app.get(
     '/api/v1/sessions/:id',
     {
+      config: { access: PATH_SESSION },
       schema: {
         summary: 'One session: chat histories per agent, context and latency summary',
         tags: ['sessions'],
@@ -90,6 +124,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ services: Services }> = asyn
   app.delete(
     '/api/v1/sessions/:id',
     {
+      config: { access: PATH_SESSION },
       schema: {
         summary: 'Delete a session',
         tags: ['sessions'],

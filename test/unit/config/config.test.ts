@@ -21,11 +21,12 @@ describe('loadConfig', () => {
   it('gives every documented default when the environment is empty', () => {
     const config = load({});
     expect(config.server).toEqual({
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       port: 8080,
       shutdownGraceMs: 10_000,
       readinessTimeoutMs: 1000,
       enableDocs: true,
+      metricsAuth: 'auto',
     });
     expect(config.streamingMode).toBe('media');
     expect(config.redis.url).toBeUndefined();
@@ -37,6 +38,32 @@ describe('loadConfig', () => {
     });
     expect(config.poolAcquireTimeoutMs).toBe(3000);
     expect(config.telemetry).toEqual({ serviceName: 'rtvoice', otlpEndpoint: undefined });
+  });
+
+  it('binds to loopback without authentication, and everywhere with it', () => {
+    expect(load({}).server.host).toBe('127.0.0.1');
+    expect(load({ AUTH_MODE: 'apikey', API_KEYS: 'k' }).server.host).toBe('0.0.0.0');
+    expect(load({ HOST: '::1' }).server.host).toBe('::1');
+    expect(load({ HOST: '127.0.0.2' }).server.host).toBe('127.0.0.2');
+    expect(load({ HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED_REMOTE: 'true' }).server.host).toBe('0.0.0.0');
+  });
+
+  it('refuses to serve other machines without authentication unless told to, and production at all', () => {
+    for (const host of ['0.0.0.0', '::', '10.1.2.3', 'rtvoice.example']) {
+      expect(() => load({ HOST: host })).toThrow(
+        `HOST: ${host} would let anyone who reaches the port read and delete every conversation`,
+      );
+    }
+    expect(() => load({ HOST: '0.0.0.0', ALLOW_UNAUTHENTICATED_REMOTE: 'false' })).toThrow(
+      'ALLOW_UNAUTHENTICATED_REMOTE=true',
+    );
+    expect(() => load({ NODE_ENV: 'production' })).toThrow(
+      'AUTH_MODE: none is refused with NODE_ENV=production',
+    );
+    expect(() =>
+      load({ NODE_ENV: 'production', HOST: '127.0.0.1', ALLOW_UNAUTHENTICATED_REMOTE: 'true' }),
+    ).toThrow('AUTH_MODE: none is refused with NODE_ENV=production');
+    expect(load({ NODE_ENV: 'production', AUTH_MODE: 'apikey', API_KEYS: 'k' }).server.host).toBe('0.0.0.0');
   });
 
   it('parses valid values', () => {
