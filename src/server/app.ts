@@ -123,7 +123,7 @@ function replyWithError(error: FastifyError, request: FastifyRequest, reply: Fas
   });
 }
 
-/** At MAX_CONNECTIONS a WebSocket upgrade gets HTTP 503 before any socket is accepted. */
+/** While draining, or at MAX_CONNECTIONS, a WebSocket upgrade gets HTTP 503 before any socket is accepted. */
 function refuseUpgradesAtCapacity(app: App, { connections, config }: Services): void {
   app.addHook('onRequest', (request, reply, done) => {
     if (!isWebSocketUpgrade(request) || connections.admit()) return done();
@@ -133,7 +133,9 @@ function refuseUpgradesAtCapacity(app: App, { connections, config }: Services): 
       .send({
         statusCode: 503,
         error: 'Service Unavailable',
-        message: `this instance holds its maximum of ${config.connections.maxConnections} connections; retry or use another instance`,
+        message: connections.isDraining
+          ? 'this instance is shutting down; connect to another instance'
+          : `this instance holds its maximum of ${config.connections.maxConnections} connections; retry or use another instance`,
       });
   });
 }

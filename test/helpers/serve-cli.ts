@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 /** Variables a developer's shell may set that would change what the tests start. */
@@ -33,12 +33,16 @@ export interface ServeResult {
   stop(): Promise<number | null>;
 }
 
-/** Starts the real CLI, `rtvoice serve`, and waits until it listens or exits. */
-export async function startServeCli(env: Record<string, string>): Promise<ServeResult> {
-  const child = spawn(process.execPath, ['bin/rtvoice.js', 'serve'], {
-    env: serveEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * Starts the real CLI, `rtvoice serve`, and waits until it listens or exits. `wrap` runs it inside another
+ * command (which must exec it, so the pid stays the server's), e.g. `hidingSpeechLibraries()`.
+ */
+export async function startServeCli(
+  env: Record<string, string>,
+  wrap: readonly string[] = [],
+): Promise<ServeResult> {
+  const [command, ...args] = [...wrap, process.execPath, 'bin/rtvoice.js', 'serve'];
+  const child = spawn(command!, args, { env: serveEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
@@ -88,4 +92,35 @@ export function listeningAddress(port: number): string | undefined {
     }
   }
   return undefined;
+}
+
+/** The Debian speech stack's files: every flite and pocketsphinx library and the acoustic models. */
+const SPEECH_LIBRARIES = /^lib(flite|pocketsphinx|sphinxbase)[\w.]*\.so\.\d+$/;
+const SPEECH_DATA = '/usr/share/pocketsphinx';
+
+/**
+ * A command prefix that runs the server in its own mount namespace where the speech libraries are
+ * /dev/null and the models an empty directory: they exist but cannot be loaded. Needs root (unshare);
+ * undefined, with the reason, where it cannot run.
+ */
+export function hidingSpeechLibraries(): { wrap: string[] } | { reason: string } {
+  if (process.getuid?.() !== 0) return { reason: 'hiding libraries needs root (unshare --mount)' };
+  const dir = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`;
+  const libraries = readdirSync(dir).filter((name) => SPEECH_LIBRARIES.test(name));
+  const mounts = [
+    ...libraries.map((name) => `mount --bind /dev/null ${dir}/${name}`),
+    `mount -t tmpfs none ${SPEECH_DATA}`,
+  ];
+  return {
+    wrap: [
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      `${mounts.join(' && ')} && exec "$@"`,
+      'sh',
+    ],
+  };
 }

@@ -1,16 +1,13 @@
-import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallErrorKind, CallRecord, TurnRecord } from '../../../src/load/call-record.ts';
 import { renderHtml } from '../../../src/load/html-report.ts';
 import { buildReport, LiveStats, type LoadReport, type TimelinePoint } from '../../../src/load/report.ts';
 import { evaluateSlos, parseSlos } from '../../../src/load/slo.ts';
+import { findChromium } from '../../helpers/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skipReason = existsSync(CHROMIUM)
-  ? undefined
-  : `no Chromium at ${CHROMIUM} (apt-get install -y chromium)`;
-if (skipReason) console.warn(`SKIPPED: HTML report in a browser: ${skipReason}`);
+const chromiumFound = findChromium();
+const skipReason = 'skipReason' in chromiumFound ? chromiumFound.skipReason : undefined;
 
 const HOSTILE = '<script>alert(1)</script>';
 
@@ -113,7 +110,7 @@ describe.skipIf(skipReason !== undefined)('HTML load report in Chromium', () => 
   let browser: Browser;
   beforeAll(async () => {
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: (chromiumFound as { path: string }).path,
       args: [
         '--headless',
         '--no-sandbox',

@@ -105,5 +105,7 @@ describe('media sockets under bad input', () => {
     expect(speech.synthesizers.stats()).toMatchObject({ inUse: 0, waiters: 0 });
     expect(speech.vads.stats()).toMatchObject({ inUse: 0, waiters: 0 });
     await until(() => server.services.connections.stats().total === 0, 5000);
+    expect(server.services.connections.stats().total).toBe(0);
+    expect(server.services.connections.activeSessions()).toBe(0);
   }, 60_000);
 });

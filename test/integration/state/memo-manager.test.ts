@@ -1,11 +1,13 @@
+import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoManager, trim, type MemoOptions } from '../../../src/state/memo-manager.ts';
 import { MemorySessionStore } from '../../../src/state/memory-store.ts';
 import { RedisManager } from '../../../src/state/redis-manager.ts';
 import { RedisSessionStore } from '../../../src/state/redis-store.ts';
+import { SessionMemory } from '../../../src/state/session-memory.ts';
 import type { SessionStore } from '../../../src/state/session-store.ts';
 import { spawnRedisServer, startTestRedis, type TestRedis } from '../../helpers/redis.ts';
-import { capturingLogger } from '../../helpers/server.ts';
+import { capturingLogger, testConfig } from '../../helpers/server.ts';
 
 const redis: TestRedis = await startTestRedis();
 const { log } = capturingLogger('silent');
@@ -65,6 +67,47 @@ describe('MemoManager', () => {
       'message 9',
     ]);
   });
+
+  it.skipIf('skipReason' in redis)(
+    'stores sessions trimmed to HISTORY_MAX_MESSAGES and HISTORY_MAX_CHARS from the configuration',
+    async () => {
+      const url = (redis as { url: string }).url;
+      const stored = async (env: Record<string, string>) => {
+        const manager = new RedisManager(url, log);
+        managers.push(manager);
+        manager.start();
+        while (!manager.ready) await new Promise((resolve) => setTimeout(resolve, 10));
+        const sessions = new SessionMemory(
+          testConfig({ REDIS_URL: url, ...env }),
+          manager,
+          new Registry(),
+          log,
+        );
+        const id = unique('budget');
+        const memo = await sessions.load(id);
+        memo.ensureSystemPrompt('AuthAgent', 'You authenticate callers.');
+        for (let i = 0; i < 12; i += 1)
+          memo.appendToHistory('AuthAgent', 'user', `caller line ${i}`.padEnd(30, '_'));
+        await memo.persist();
+        const record = await sessions.store.load(id);
+        return record!.chat_history['AuthAgent']!.map((m) => m.content.replace(/_+$/, ''));
+      };
+      expect(await stored({ HISTORY_MAX_MESSAGES: '4' })).toEqual([
+        'You authenticate callers.',
+        'caller line 8',
+        'caller line 9',
+        'caller line 10',
+        'caller line 11',
+      ]);
+      // 30 characters a message: 100 characters keep the latest three.
+      expect(await stored({ HISTORY_MAX_CHARS: '100' })).toEqual([
+        'You authenticate callers.',
+        'caller line 9',
+        'caller line 10',
+        'caller line 11',
+      ]);
+    },
+  );
 
   it('caps latency samples per stage', async () => {
     const memo = await MemoManager.load(unique('lat'), new MemorySessionStore(60), roomy);

@@ -184,16 +184,32 @@ describe('ResourcePool', () => {
     expect(pool.size).toBe(0);
   });
 
-  it('drain fails waiters and destroys idle resources', async () => {
+  it('drain fails waiters and refuses new acquisitions', async () => {
     const f = factory();
     const pool = new ResourcePool(f, options({ maxSize: 1, warmSize: 1, acquireTimeoutMs: 5000 }));
     await pool.prepare();
-    const lent = await pool.acquire();
+    await pool.acquire();
     const waiting = pool.acquire();
     await pool.drain();
     await expect(waiting).rejects.toThrow(/shut down/);
     await expect(pool.acquire()).rejects.toThrow(/shut down/);
-    expect(lent).toBeDefined();
+  });
+
+  it('drain destroys idle and held resources, never one that is lent', async () => {
+    const f = factory();
+    const pool = new ResourcePool(f, options({ maxSize: 3, warmSize: 2, sessionHoldMs: 60_000 }));
+    await pool.prepare();
+    const held = await pool.acquire({ sessionId: 'gone' });
+    pool.release(held);
+    const lent = await pool.acquire();
+    await settle(); // the warm tier refills
+    const { warm, held: heldCount } = pool.stats();
+    expect(heldCount).toBe(1);
+    expect(warm).toBeGreaterThan(0);
+    await pool.drain();
+    expect(f.record.destroyed).toContain(held.id);
+    expect(f.record.destroyed).not.toContain(lent.id);
+    expect(f.record.destroyed).toHaveLength(warm + 1);
   });
 
   it('stops waiting when the signal aborts', async () => {
