@@ -42,7 +42,7 @@ export async function startServeCli(
   wrap: readonly string[] = [],
 ): Promise<ServeResult> {
   const [command, ...args] = [...wrap, process.execPath, 'bin/rtvoice.js', 'serve'];
-  const child = spawn(command!, args, { env: serveEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env: serveEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
