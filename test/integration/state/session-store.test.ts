@@ -65,6 +65,18 @@ function contract(name: string, make: (ttlSeconds: number) => Promise<SessionSto
       expect(await short.load(id)).toBeUndefined();
     });
 
+    it('refreshes the TTL on every write', async () => {
+      const short = await make(1);
+      const id = unique('s');
+      await short.save(id, content(1), 0);
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await short.save(id, content(2), 1);
+      await new Promise((resolve) => setTimeout(resolve, 600)); // 1.2 s after the first write
+      expect((await short.load(id))?.version).toBe(2);
+      await new Promise((resolve) => setTimeout(resolve, 600)); // 1.2 s after the last
+      expect(await short.load(id)).toBeUndefined();
+    });
+
     it('lists recent sessions with paging, newest first, and deletes', async () => {
       const ids = [unique('l'), unique('l'), unique('l')];
       for (const id of ids) {
