@@ -95,18 +95,18 @@ function sampleReader(code: number, bits: number): (view: DataView, offset: numb
   }
 }
 
-/** A 16-bit mono PCM WAV file. */
-export function writeWav(samples: Pcm16, sampleRate: number): Buffer {
+/** A 16-bit PCM WAV file; with several channels, `samples` are interleaved. */
+export function writeWav(samples: Pcm16, sampleRate: number, channels = 1): Buffer {
   const header = Buffer.alloc(44);
   header.write('RIFF', 0, 'ascii');
   header.writeUInt32LE(36 + samples.byteLength, 4);
   header.write('WAVEfmt ', 8, 'ascii');
   header.writeUInt32LE(16, 16);
   header.writeUInt16LE(PCM, 20);
-  header.writeUInt16LE(1, 22);
+  header.writeUInt16LE(channels, 22);
   header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * 2, 28);
-  header.writeUInt16LE(2, 32);
+  header.writeUInt32LE(sampleRate * 2 * channels, 28);
+  header.writeUInt16LE(2 * channels, 32);
   header.writeUInt16LE(16, 34);
   header.write('data', 36, 'ascii');
   header.writeUInt32LE(samples.byteLength, 40);

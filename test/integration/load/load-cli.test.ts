@@ -106,6 +106,31 @@ describe('rtvoice load', () => {
     expect(report.metrics.voice_to_voice_ms.count).toBe(1);
   }, 60_000);
 
+  it('stops starting calls after --duration and hangs up the ones still running', async () => {
+    const json = join(dir, 'duration.json');
+    const started = performance.now();
+    const result = await rtvoiceLoad(
+      '--url',
+      server.url,
+      '--conversations',
+      '50',
+      '--turns',
+      '20',
+      '--duration',
+      '4',
+      '--json',
+      json,
+    );
+    const elapsedS = (performance.now() - started) / 1000;
+    expect(result.code).toBe(0);
+    expect(elapsedS).toBeLessThan(20); // 50 calls of 20 turns would take many minutes
+    const report = JSON.parse(readFileSync(json, 'utf8')) as LoadReport;
+    expect(report.run).toMatchObject({ duration_s: 4 });
+    expect(report.calls.total).toBe(1); // one lane, and its call outlasts the duration
+    expect(report.calls.failed).toBe(0);
+    expect(report.metrics.greeting_ttfb_ms.count).toBe(1);
+  }, 60_000);
+
   it('reports an unreachable server as errors, finishes, and fails an errors SLO', async () => {
     const json = join(dir, 'down.json');
     const result = await rtvoiceLoad(

@@ -15,6 +15,13 @@ describe('WAV', () => {
     expect([...decoded.samples]).toEqual([...samples]);
   });
 
+  it('writes interleaved channels that read back as their mix', () => {
+    const stereo = Int16Array.from([1000, 3000, -2000, -4000, 0, 100]);
+    const decoded = readWav(writeWav(stereo, 22050, 2));
+    expect(decoded).toMatchObject({ sampleRate: 22050, channels: 2, bitsPerSample: 16 });
+    expect([...decoded.samples]).toEqual([2000, -3000, 50]);
+  });
+
   it.each([
     ['-b', '8', '-e', 'unsigned-integer'],
     ['-b', '24', '-e', 'signed-integer'],
