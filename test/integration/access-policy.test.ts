@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -8,6 +9,7 @@ import type { RouteAccess } from '../../src/server/access-policy.ts';
 import { createServices } from '../../src/server/services.ts';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
 import { capturingLogger, testConfig } from '../helpers/server.ts';
+import { until } from '../helpers/wait.ts';
 
 const THIS = 'session-this';
 const OTHER = 'session-other';
@@ -214,6 +216,8 @@ describe('what a principal sees, and what a refusal leaves behind', () => {
         AUTH_MODE: 'apikey',
         API_KEYS: `${KEYS.admin},${KEYS.scopedThis}:${THIS}|missing-session`,
         SESSION_TOKEN_SECRET: SECRET,
+        STT_PROVIDER: 'null',
+        TTS_PROVIDER: 'null',
       }),
       logger.log,
     );
@@ -244,6 +248,37 @@ describe('what a principal sees, and what a refusal leaves behind', () => {
       await fetch(`${server.url}/api/v1/sessions?limit=1`, { headers: bearer(token(THIS)) })
     ).json()) as { sessions: { id: string }[]; next: string | null };
     expect(page).toEqual({ sessions: [{ id: THIS, updated_at: expect.any(String) }], next: null });
+  });
+
+  it('lets a browser page join its call with the token a scoped key got for it', async () => {
+    const issued = await fetch(`${server.url}/api/v1/auth/session-token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': KEYS.scopedThis },
+      body: JSON.stringify({ session_id: THIS }),
+    });
+    expect(issued.status).toBe(200);
+    const { token: pageToken } = (await issued.json()) as { token: string };
+    const page = new WebSocket(
+      `${server.url.replace('http', 'ws')}/api/v1/realtime/conversation?session_id=${THIS}&token=${pageToken}`,
+    );
+    const envelopes: { type: string; payload: Record<string, unknown> }[] = [];
+    page.on('message', (data: Buffer, binary: boolean) => {
+      if (!binary) envelopes.push(JSON.parse(data.toString('utf8')) as (typeof envelopes)[number]);
+    });
+    await once(page, 'open');
+    page.send(JSON.stringify({ type: 'start', sample_rate: 16000 }));
+    await until(() => envelopes.some((e) => e.type === 'status'));
+    expect(envelopes.find((e) => e.type === 'status')?.payload).toMatchObject({ message: 'call started' });
+    page.close();
+
+    const elsewhere = new WebSocket(
+      `${server.url.replace('http', 'ws')}/api/v1/realtime/conversation?session_id=${OTHER}&token=${pageToken}`,
+    );
+    const [code, reason] = (await once(elsewhere, 'close')) as [number, Buffer];
+    expect({ code, reason: reason.toString() }).toEqual({
+      code: 4003,
+      reason: `not authorized for session ${OTHER}`,
+    });
   });
 
   it('does not take a session token from the query of an HTTP request', async () => {

@@ -68,6 +68,41 @@ describe('connections', () => {
     }
   });
 
+  it('keeps a slow dashboard to its newest messages on a real socket, without holding back the others', async () => {
+    const server = await serverWithFeed({ CONNECTION_QUEUE_SIZE: '20' });
+    try {
+      const slow = await subscribe(server, 'call-a');
+      const fast = await subscribe(server, 'call-a');
+      // The slow client stops reading: the kernel's buffers fill, then the server's socket backs up.
+      slow.ws.pause();
+      const padding = 'x'.repeat(16 * 1024);
+      const total = 2000; // 32 MiB: far more than loopback's socket buffers hold
+      for (let n = 0; n < total; n += 1) {
+        const read = once(fast.ws, 'message');
+        server.services.bus.broadcastSession(
+          'call-a',
+          envelope('event', { sessionId: 'call-a' }, { n, padding }),
+        );
+        await read; // a client that keeps up gets everything
+      }
+      expect(fast.received.map((m) => m.payload.n)).toEqual(Array.from({ length: total }, (_, n) => n));
+
+      slow.ws.resume();
+      const last = () => slow.received.at(-1)?.payload.n;
+      await until(() => last() === total - 1, 10_000);
+      const order = slow.received.map((m) => m.payload.n);
+      expect(last()).toBe(total - 1); // the newest arrived
+      expect(order.length).toBeLessThan(total); // the oldest of the backlog were dropped
+      expect(order).toEqual([...order].sort((a, b) => a - b)); // in order, without repeats
+      expect(new Set(order).size).toBe(order.length);
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const dropped = Number(/^rtvoice_dropped_messages_total (\d+)/m.exec(metrics)?.[1]);
+      expect(dropped).toBe(total - order.length);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('closes a connection that answers no pings', async () => {
     const server = await serverWithFeed({ WS_PING_INTERVAL_MS: '50' });
     try {
