@@ -52,7 +52,9 @@ describe('a call over ACS media streaming, through the real local speech stack',
     expect(record.greetingTtfbMs).toBeGreaterThan(0);
     const bargeIn = record.turns.find((t) => t.bargeIn);
     expect(bargeIn?.bargeInStopMs).toBeDefined();
-    expect(bargeIn!.bargeInStopMs!).toBeLessThan(600);
+    // At least BARGE_IN_MIN_SPEECH_MS of speech; well before the 2 s utterance ends (bench:e2e has the figure).
+    expect(bargeIn!.bargeInStopMs!).toBeGreaterThanOrEqual(150);
+    expect(bargeIn!.bargeInStopMs!).toBeLessThan(1500);
 
     // The verified prompt was cut where the caller interrupted it: a prefix of it, marked interrupted.
     await until(async () => (await thread(server, sessionId, 'ClaimsAgent')).length > 0, 5000);

@@ -14,12 +14,14 @@ describe.concurrent('PacingClock', () => {
     const stop = clock.add({ onTick: (tick) => ticks.push(tick) });
     await sleep(1010);
     stop();
-    expect(ticks.length).toBeGreaterThanOrEqual(49);
-    expect(ticks.length).toBeLessThanOrEqual(51);
+    // About 50 beats in the second: played, or skipped when a busy machine stalled the event loop.
+    const beats = ticks.length + clock.stats.skippedTicks;
+    expect(beats).toBeGreaterThanOrEqual(48);
+    expect(beats).toBeLessThanOrEqual(52);
     const first = ticks[0]!;
     for (const [i, tick] of ticks.entries()) {
-      expect(tick.index).toBe(first.index + i);
-      expect(tick.deadlineMs - first.deadlineMs).toBeCloseTo(i * 20, 6);
+      if (i > 0) expect(tick.index).toBeGreaterThan(ticks[i - 1]!.index);
+      expect(tick.deadlineMs - first.deadlineMs).toBeCloseTo((tick.index - first.index) * 20, 6);
       expect(tick.nowMs).toBeGreaterThanOrEqual(tick.deadlineMs);
       expect(tick.isoTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     }
@@ -60,11 +62,12 @@ describe('PacingClock under a busy event loop', () => {
     stop();
     const { lateTicks, skippedTicks, maxLateMs } = clock.stats;
     expect(lateTicks).toBeGreaterThanOrEqual(3);
+    // At most 5 of the 15 beats the long stall cost are replayed; a busy machine may skip a few more.
     expect(skippedTicks).toBeGreaterThanOrEqual(9);
-    expect(skippedTicks).toBeLessThanOrEqual(11);
+    expect(skippedTicks).toBeLessThanOrEqual(15);
     expect(maxLateMs).toBeGreaterThan(95);
-    // Over the second: 50 beats, minus the skipped ones.
-    expect(ticks.length + skippedTicks).toBeGreaterThanOrEqual(48);
-    expect(ticks.length + skippedTicks).toBeLessThanOrEqual(51);
+    // Over the second: 50 beats, played or skipped.
+    expect(ticks.length + skippedTicks).toBeGreaterThanOrEqual(47);
+    expect(ticks.length + skippedTicks).toBeLessThanOrEqual(52);
   });
 });

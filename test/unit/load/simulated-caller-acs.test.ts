@@ -42,7 +42,7 @@ describe.concurrent('SimulatedCaller over ACS', () => {
     });
     expect(record.connectMs).toBeLessThan(200);
     expect(record.greetingTtfbMs).toBeGreaterThanOrEqual(0);
-    expect(record.greetingTtfbMs).toBeLessThan(100);
+    expect(record.greetingTtfbMs).toBeLessThan(300); // the fake greets at once; its greeting ends at 600 ms
     expect(record.turns).toHaveLength(1);
     const [turn] = record.turns;
     expect(turn).toMatchObject({
@@ -100,7 +100,7 @@ describe.concurrent('SimulatedCaller over ACS', () => {
     const [turn] = record.turns;
     expect(turn!.bargeIn).toBe(true);
     expect(turn!.bargeInStopMs).toBeGreaterThanOrEqual(0);
-    expect(turn!.bargeInStopMs).toBeLessThan(100);
+    expect(turn!.bargeInStopMs).toBeLessThan(250); // the fake stops at the first speech frame of 300 ms
     expect(turn!.voiceToVoiceMs).toBeGreaterThanOrEqual(300);
     expect(turn!.voiceToVoiceMs).toBeLessThanOrEqual(600);
   });
