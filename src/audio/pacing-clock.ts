@@ -1,4 +1,4 @@
-import { FRAME_MS } from '../audio/pcm.ts';
+import { FRAME_MS } from './pcm.ts';
 
 /** One beat of the clock, shared by every listener of that beat. */
 export interface PacingTick {

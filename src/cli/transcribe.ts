@@ -5,7 +5,8 @@ import { createResampler } from '../audio/resampler.ts';
 import { readWav } from '../audio/wav.ts';
 import { errorMessage } from '../errors.ts';
 import { createStt } from '../speech/providers.ts';
-import { SileroVad, VAD_SAMPLE_RATE } from '../speech/vad/silero.ts';
+import { PIPELINE_SAMPLE_RATE } from '../speech/types.ts';
+import { SileroVad } from '../speech/vad/silero.ts';
 
 const USAGE = `Usage: rtvoice transcribe <file.wav> [--partials] [--grammar <file.gram>] [--provider pocketsphinx]
 
@@ -35,7 +36,7 @@ export async function transcribe(args: string[]): Promise<number> {
   let grammar: string | undefined;
   try {
     const wav = readWav(readFileSync(path));
-    const resampler = await createResampler(wav.sampleRate, VAD_SAMPLE_RATE);
+    const resampler = await createResampler(wav.sampleRate, PIPELINE_SAMPLE_RATE);
     samples = Int16Array.from([...resampler.process(wav.samples), ...resampler.flush()]);
     grammar = values.grammar === undefined ? undefined : readFileSync(values.grammar, 'utf8');
   } catch (err) {
@@ -48,7 +49,7 @@ export async function transcribe(args: string[]): Promise<number> {
     const recognizer = await stt.open({ grammar });
     if (values.partials) recognizer.on('partial', (text) => process.stderr.write(`… ${text}\n`));
     const vad = new SileroVad();
-    const framer = new Framer(VAD_SAMPLE_RATE);
+    const framer = new Framer(PIPELINE_SAMPLE_RATE);
     const utterances: Promise<string>[] = [];
     let speaking = false;
     const frames = [...framer.push(samples), framer.flush()].filter((frame) => frame !== undefined);

@@ -9,12 +9,12 @@ import {
   encodeAcsDtmf,
   encodeAcsMetadata,
   type AcsSampleRate,
-} from '../media/protocol/acs.ts';
+} from '../transports/acs/acs-codec.ts';
 import {
   BROWSER_SAMPLE_RATES,
   encodeBrowserText,
   type BrowserSampleRate,
-} from '../media/protocol/browser.ts';
+} from '../transports/browser/browser-codec.ts';
 import { CallMeter, type MeteredTurn } from './call-meter.ts';
 import type { CallErrorKind, CallRecord } from './call-record.ts';
 import {

@@ -1,10 +1,10 @@
 import type { Pcm16 } from '../audio/pcm.ts';
 import type { Envelope } from '../connections/envelope.ts';
-import { encodeAcsAudioIn, parseAcsOutbound } from '../media/protocol/acs.ts';
-import { encodeBrowserAudio, parseBrowserServerText } from '../media/protocol/browser.ts';
+import { encodeAcsAudioIn, parseAcsOutbound } from '../transports/acs/acs-codec.ts';
+import { encodeBrowserAudio, parseBrowserServerText } from '../transports/browser/browser-codec.ts';
 
 /**
- * The caller's side of the two media protocols, over the shared codecs in src/media/protocol. Sending is the
+ * The caller's side of the two media protocols, over the shared codecs in src/transports. Sending is the
  * hot path (50 frames a second per caller, hundreds of callers), so frames are encoded ahead of time into
  * Buffers; an ACS frame's only per-send change is its timestamp, written in place into a fixed slot.
  */

@@ -4,7 +4,7 @@ import { errorMessage } from '../errors.ts';
 import type { Services } from '../server/services.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { createCallHandler, resolveStreamingMode } from './handler-factory.ts';
-import type { CallHandler, MediaTransport } from './transport.ts';
+import type { CallHandler, MediaTransport } from '../transports/transport.ts';
 
 /** Close codes of media sockets. */
 export const MEDIA_CLOSE = {

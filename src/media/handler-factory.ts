@@ -3,8 +3,8 @@ import { RtvoiceError } from '../errors.ts';
 import type { Services } from '../server/services.ts';
 import type { MemoManager } from '../state/memo-manager.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { MediaSession } from './media-session.ts';
-import type { CallHandler, MediaTransport } from './transport.ts';
+import { MediaSession } from './cascade/media-session.ts';
+import type { CallHandler, MediaTransport } from '../transports/transport.ts';
 
 /** What every streaming mode's handler is built from. */
 export interface CallContext {

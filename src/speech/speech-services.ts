@@ -5,8 +5,8 @@ import { ResourcePool } from '../pools/resource-pool.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { NullStt } from './null/null-stt.ts';
 import { createStt, createTts } from './providers.ts';
-import type { Recognizer, SttProvider, TtsProvider } from './types.ts';
-import { SileroVad, type VoiceActivityDetector } from './vad/silero.ts';
+import type { Recognizer, SttProvider, TtsProvider, VoiceActivityDetector } from './types.ts';
+import { SileroVad } from './vad/silero.ts';
 
 /**
  * The speech stack of one server: the pools calls draw from. A call takes one recognizer and one

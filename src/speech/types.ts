@@ -2,6 +2,24 @@ import type { EventEmitter } from 'node:events';
 import type { Pcm16 } from '../audio/pcm.ts';
 import { RtvoiceError } from '../errors.ts';
 
+/** The rate of the call pipeline: caller audio is resampled to it for the VAD and the recognizer. */
+export const PIPELINE_SAMPLE_RATE = 16000;
+
+/** Times are milliseconds of audio since the detector started (stream time, not wall time). */
+export type VadEvent =
+  | { readonly type: 'speech_start'; readonly atMs: number; readonly speechStartMs: number }
+  | { readonly type: 'speech_end'; readonly atMs: number; readonly speechEndMs: number };
+
+/** Voice activity detection for one audio stream (Silero's, or the null provider's). */
+export interface VoiceActivityDetector {
+  /** True between a speech_start and its speech_end. */
+  readonly speaking: boolean;
+  /** Feeds audio at PIPELINE_SAMPLE_RATE; returns the speech starts and ends it completes. */
+  process(samples: Pcm16): VadEvent[];
+  /** Forgets all state, e.g. between calls that reuse the detector. */
+  reset(): void;
+}
+
 /** A recognised utterance. Times are milliseconds from the start of the recognizer's audio stream. */
 export interface SttResult {
   readonly text: string;

@@ -2,8 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { WebSocket } from 'ws';
 import { FRAME_MS, samplesPerFrame } from '../../audio/pcm.ts';
-import { AcsTransport } from '../../media/acs-transport.ts';
-import { BrowserTransport } from '../../media/browser-transport.ts';
+import { AcsTransport } from '../../transports/acs/acs-transport.ts';
+import { BrowserTransport } from '../../transports/browser/browser-transport.ts';
 import {
   BadMessageGuard,
   Inbox,
@@ -16,9 +16,13 @@ import {
   parseAcsMessage,
   validateAudioFrame,
   type AcsSampleRate,
-} from '../../media/protocol/acs.ts';
-import { BrowserParseError, parseBrowserBinary, parseBrowserText } from '../../media/protocol/browser.ts';
-import type { CallHandler, MediaTransport } from '../../media/transport.ts';
+} from '../../transports/acs/acs-codec.ts';
+import {
+  BrowserParseError,
+  parseBrowserBinary,
+  parseBrowserText,
+} from '../../transports/browser/browser-codec.ts';
+import type { CallHandler, MediaTransport } from '../../transports/transport.ts';
 import type { ConnectionInfo } from '../../connections/connection-manager.ts';
 import { withLogContext } from '../../telemetry/log-context.ts';
 import { forSession, type RoutePolicy } from '../access-policy.ts';

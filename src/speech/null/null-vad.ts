@@ -1,5 +1,5 @@
 import type { Pcm16 } from '../../audio/pcm.ts';
-import type { VadEvent, VoiceActivityDetector } from '../vad/silero.ts';
+import type { VadEvent, VoiceActivityDetector } from '../types.ts';
 import type { AudioTally } from './tally.ts';
 
 /**

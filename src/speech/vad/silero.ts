@@ -4,6 +4,7 @@ import type * as Sherpa from 'sherpa-onnx-node';
 import { Framer } from '../../audio/framer.ts';
 import { durationMs, pcm16ToFloat32, type Pcm16 } from '../../audio/pcm.ts';
 import { RtvoiceError } from '../../errors.ts';
+import { PIPELINE_SAMPLE_RATE, type VadEvent, type VoiceActivityDetector } from '../types.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -12,7 +13,6 @@ export const SILERO_MODEL_PATH = fileURLToPath(
   new URL('../../../models/silero_vad_v5.onnx', import.meta.url),
 );
 
-export const VAD_SAMPLE_RATE = 16000;
 /** Silero v5 works on 512-sample windows (32 ms at 16 kHz); shorter windows degrade it badly. */
 const WINDOW_MS = 32;
 
@@ -27,29 +27,14 @@ export interface VadOptions {
 
 export const DEFAULT_VAD_OPTIONS: VadOptions = { threshold: 0.5, minSpeechMs: 64, hangoverMs: 250 };
 
-/** Times are milliseconds of audio since the detector started (stream time, not wall time). */
-export type VadEvent =
-  | { readonly type: 'speech_start'; readonly atMs: number; readonly speechStartMs: number }
-  | { readonly type: 'speech_end'; readonly atMs: number; readonly speechEndMs: number };
-
-/** Voice activity detection for one audio stream, as a call uses it (Silero's, or the null provider's). */
-export interface VoiceActivityDetector {
-  /** True between a speech_start and its speech_end. */
-  readonly speaking: boolean;
-  /** Feeds 16 kHz audio; returns the speech starts and ends it completes. */
-  process(samples: Pcm16): VadEvent[];
-  /** Forgets all state, e.g. between calls that reuse the detector. */
-  reset(): void;
-}
-
 /**
  * Silero voice activity detection for one audio stream (16 kHz PCM16 in chunks of any size). Costs about
  * 0.1 ms per 32 ms window, synchronously: cheap enough for the event loop (see docs/PERFORMANCE.md).
  */
-class Silero implements VoiceActivityDetector {
+export class SileroVad implements VoiceActivityDetector {
   private readonly vad: Sherpa.Vad;
-  private readonly framer = new Framer(VAD_SAMPLE_RATE, WINDOW_MS);
-  private readonly window = new Float32Array((VAD_SAMPLE_RATE * WINDOW_MS) / 1000);
+  private readonly framer = new Framer(PIPELINE_SAMPLE_RATE, WINDOW_MS);
+  private readonly window = new Float32Array((PIPELINE_SAMPLE_RATE * WINDOW_MS) / 1000);
   private readonly options: VadOptions;
   private samplesSeen = 0;
   private inSpeech = false;
@@ -67,7 +52,7 @@ class Silero implements VoiceActivityDetector {
           windowSize: this.window.length,
           maxSpeechDuration: 3600,
         },
-        sampleRate: VAD_SAMPLE_RATE,
+        sampleRate: PIPELINE_SAMPLE_RATE,
         numThreads: 1,
         debug: false,
       },
@@ -91,7 +76,7 @@ class Silero implements VoiceActivityDetector {
       const detected = this.vad.isDetected();
       if (detected === this.inSpeech) continue;
       this.inSpeech = detected;
-      const atMs = durationMs(this.samplesSeen, VAD_SAMPLE_RATE);
+      const atMs = durationMs(this.samplesSeen, PIPELINE_SAMPLE_RATE);
       events.push(
         detected
           ? {
@@ -117,13 +102,6 @@ class Silero implements VoiceActivityDetector {
     while (!this.vad.isEmpty()) this.vad.pop();
   }
 }
-
-/**
- * `new SileroVad()` makes a Silero detector; the type `SileroVad` is any detector, so code that typed the
- * pooled detector as Silero's also takes the null provider's.
- */
-export type SileroVad = VoiceActivityDetector;
-export const SileroVad: new (options?: Partial<VadOptions>) => VoiceActivityDetector = Silero;
 
 function loadSherpa(): typeof Sherpa {
   try {

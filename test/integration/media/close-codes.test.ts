@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { encodeAcsMetadata } from '../../../src/media/protocol/acs.ts';
+import { encodeAcsMetadata } from '../../../src/transports/acs/acs-codec.ts';
 import { startServer, type RunningServer } from '../../../src/server/server.ts';
 import { watchSession } from '../../helpers/media.ts';
 import { capturingLogger, testConfig } from '../../helpers/server.ts';

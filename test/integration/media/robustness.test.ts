@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { encodeAcsAudioIn, encodeAcsMetadata } from '../../../src/media/protocol/acs.ts';
+import { encodeAcsAudioIn, encodeAcsMetadata } from '../../../src/transports/acs/acs-codec.ts';
 import type { RunningServer } from '../../../src/server/server.ts';
 import { newCaller, startMediaServer } from '../../helpers/media.ts';
 import { until } from '../../helpers/wait.ts';

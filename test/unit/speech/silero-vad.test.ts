@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SileroVad, type VadEvent } from '../../../src/speech/vad/silero.ts';
+import type { VadEvent } from '../../../src/speech/types.ts';
+import { SileroVad } from '../../../src/speech/vad/silero.ts';
 import { join, librivox, noise, silence } from '../../helpers/speech-data.ts';
 
 /** Feeds audio in 20 ms frames, as transports deliver it. */

@@ -1,4 +1,4 @@
-import { RtvoiceError } from '../../errors.ts';
+import { RtvoiceError } from '../errors.ts';
 
 /**
  * A message a peer sent that does not follow its wire protocol. The codecs return these instead of throwing,

@@ -13,7 +13,7 @@ import {
   type AcsInbound,
   type AcsOutbound,
   type AcsParseReason,
-} from '../../../../src/media/protocol/acs.ts';
+} from '../../../../src/transports/acs/acs-codec.ts';
 import { RtvoiceError } from '../../../../src/errors.ts';
 
 /** A 20 ms ramp at 16 kHz, so byte order and offsets show up in comparisons. */

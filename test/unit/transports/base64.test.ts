@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeStrictBase64 } from '../../../../src/media/protocol/base64.ts';
+import { decodeStrictBase64 } from '../../../src/transports/base64.ts';
 
 // Rough timings, Node 24 on the shared 2-core dev box (noisy: ranges over several runs of 200 000 calls),
 // per 20 ms frame, 16 kHz (856 chars) / 24 kHz (1280 chars):

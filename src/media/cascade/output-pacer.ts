@@ -1,6 +1,6 @@
-import { Framer } from '../audio/framer.ts';
-import { FRAME_MS, type Pcm16 } from '../audio/pcm.ts';
-import { sharedPacingClock, type PacingClock, type PacingListener } from '../audio/pacing-clock.ts';
+import { Framer } from '../../audio/framer.ts';
+import { FRAME_MS, type Pcm16 } from '../../audio/pcm.ts';
+import { sharedPacingClock, type PacingClock, type PacingListener } from '../../audio/pacing-clock.ts';
 
 /** What a piece of agent audio says: a range of its turn's spoken text. */
 export interface SpokenRange {

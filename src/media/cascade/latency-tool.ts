@@ -1,4 +1,4 @@
-import type { MemoManager } from '../state/memo-manager.ts';
+import type { MemoManager } from '../../state/memo-manager.ts';
 
 /** Where timings go besides the session: Prometheus, span attributes. */
 export type LatencyObserver = (stage: string, ms: number) => void;

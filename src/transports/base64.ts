@@ -5,7 +5,7 @@
  * Why decode-then-re-encode instead of checking each character: Buffer's decoder is lenient (it skips what it
  * does not understand), but decoding and encoding are both native, so comparing the canonical re-encoding with
  * the input is a complete strictness check, and measured about twice as fast as a JavaScript character loop
- * and no slower than a regex that does not even decode (numbers in test/unit/media/protocol/base64.test.ts).
+ * and no slower than a regex that does not even decode (numbers in test/unit/transports/base64.test.ts).
  * ACS sends 50 of these per second per call.
  *
  * The returned Buffer may be a view into Node's shared allocation pool: copy it before keeping it.

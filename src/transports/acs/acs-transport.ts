@@ -1,9 +1,9 @@
 import type { WebSocket } from 'ws';
-import type { Pcm16 } from '../audio/pcm.ts';
-import type { Bus } from '../connections/bus.ts';
-import type { Envelope } from '../connections/envelope.ts';
-import { ACS_STOP_AUDIO, encodeAcsAudio } from './protocol/acs.ts';
-import type { MediaTransport } from './transport.ts';
+import type { Pcm16 } from '../../audio/pcm.ts';
+import type { Bus } from '../../connections/bus.ts';
+import type { Envelope } from '../../connections/envelope.ts';
+import { ACS_STOP_AUDIO, encodeAcsAudio } from './acs-codec.ts';
+import type { MediaTransport } from '../transport.ts';
 
 /** ACS media streaming: audio and StopAudio as ACS JSON on the socket; envelopes to the session's watchers. */
 export class AcsTransport implements MediaTransport {

@@ -1,6 +1,6 @@
-import type { VoiceSelection } from '../agents/voices.ts';
-import { tracer } from '../telemetry/tracing.ts';
-import type { TtsProvider } from '../speech/types.ts';
+import type { VoiceSelection } from '../../agents/voices.ts';
+import { tracer } from '../../telemetry/tracing.ts';
+import type { TtsProvider } from '../../speech/types.ts';
 import type { OutputPacer } from './output-pacer.ts';
 
 export interface SentenceToSpeak {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { pcm16ToBytes, type Pcm16, type SampleRate } from '../../audio/pcm.ts';
 import { ENVELOPE_TYPES, Envelope } from '../../connections/envelope.ts';
-import { ProtocolError } from './errors.ts';
+import { ProtocolError } from '../protocol-error.ts';
 
 // The wire codec of the browser conversation socket (WS /api/v1/realtime/conversation). Client → server:
 // binary frames of PCM16 little-endian mono mic audio, and JSON text control messages. Server → client:

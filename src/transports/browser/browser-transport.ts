@@ -1,9 +1,9 @@
 import type { WebSocket } from 'ws';
-import type { Pcm16 } from '../audio/pcm.ts';
-import type { Bus } from '../connections/bus.ts';
-import type { Envelope } from '../connections/envelope.ts';
-import { encodeBrowserAudio } from './protocol/browser.ts';
-import type { MediaTransport } from './transport.ts';
+import type { Pcm16 } from '../../audio/pcm.ts';
+import type { Bus } from '../../connections/bus.ts';
+import type { Envelope } from '../../connections/envelope.ts';
+import { encodeBrowserAudio } from './browser-codec.ts';
+import type { MediaTransport } from '../transport.ts';
 
 /**
  * A browser page: binary PCM16 frames at the rate it asked for, `audio_stop` control messages, and

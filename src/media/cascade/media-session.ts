@@ -1,23 +1,23 @@
 import { context, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
-import type { UserInput } from '../agents/events.ts';
-import type { Orchestrator, TurnStream } from '../agents/orchestrator.ts';
-import type { VoiceSelection } from '../agents/voices.ts';
-import { createResampler, type Resampler } from '../audio/resampler.ts';
-import { NoiseFloor, rms } from '../audio/levels.ts';
-import { concatPcm16, type Pcm16 } from '../audio/pcm.ts';
-import { envelope, type EnvelopeType } from '../connections/envelope.ts';
-import { errorMessage } from '../errors.ts';
-import { builtInGrammar } from '../speech/grammars.ts';
-import type { SpeechServices } from '../speech/speech-services.ts';
-import type { Recognizer, TtsProvider } from '../speech/types.ts';
-import { VAD_SAMPLE_RATE, type SileroVad, type VadEvent } from '../speech/vad/silero.ts';
-import type { MemoManager } from '../state/memo-manager.ts';
-import type { Logger } from '../telemetry/logger.ts';
-import { tracer } from '../telemetry/tracing.ts';
+import type { UserInput } from '../../agents/events.ts';
+import type { Orchestrator, TurnStream } from '../../agents/orchestrator.ts';
+import type { VoiceSelection } from '../../agents/voices.ts';
+import { createResampler, type Resampler } from '../../audio/resampler.ts';
+import { NoiseFloor, rms } from '../../audio/levels.ts';
+import { concatPcm16, type Pcm16 } from '../../audio/pcm.ts';
+import { envelope, type EnvelopeType } from '../../connections/envelope.ts';
+import { errorMessage } from '../../errors.ts';
+import { builtInGrammar } from '../../speech/grammars.ts';
+import type { SpeechServices } from '../../speech/speech-services.ts';
+import type { Recognizer, TtsProvider } from '../../speech/types.ts';
+import { PIPELINE_SAMPLE_RATE, type VadEvent, type VoiceActivityDetector } from '../../speech/types.ts';
+import type { MemoManager } from '../../state/memo-manager.ts';
+import type { Logger } from '../../telemetry/logger.ts';
+import { tracer } from '../../telemetry/tracing.ts';
 import { LatencyTool } from './latency-tool.ts';
 import { OutputPacer } from './output-pacer.ts';
 import { SpeechOutput } from './speech-output.ts';
-import type { CallHandler, MediaTransport } from './transport.ts';
+import type { CallHandler, MediaTransport } from '../../transports/transport.ts';
 
 /** Turn-taking settings (BARGE_IN_MIN_SPEECH_MS, OUTPUT_LEAD_MS, DTMF_INTERDIGIT_MS; EOU_SILENCE_MS sets the pooled VADs). */
 export interface MediaSettings {
@@ -98,7 +98,7 @@ export class MediaSession implements CallHandler {
   private state: 'new' | 'starting' | 'live' | 'closed' = 'new';
   private recognizer: Recognizer | undefined;
   private tts: TtsProvider | undefined;
-  private vad: SileroVad | undefined;
+  private vad: VoiceActivityDetector | undefined;
   private inputResampler: Resampler | undefined;
   private pacer: OutputPacer | undefined;
   private voice: VoiceSelection;
@@ -153,7 +153,9 @@ export class MediaSession implements CallHandler {
       this.vad = await speech.vads.acquire({ signal: this.lifetime.signal });
       if (this.isClosed()) return;
       this.inputResampler =
-        inputRate === VAD_SAMPLE_RATE ? undefined : await createResampler(inputRate, VAD_SAMPLE_RATE);
+        inputRate === PIPELINE_SAMPLE_RATE
+          ? undefined
+          : await createResampler(inputRate, PIPELINE_SAMPLE_RATE);
     } catch (err) {
       void recognizer.then(
         (r) => speech.recognizers.release(r),
@@ -202,13 +204,13 @@ export class MediaSession implements CallHandler {
     if (this.state !== 'live') return;
     const audio = this.inputResampler ? this.inputResampler.process(samples) : samples;
     const now = performance.now();
-    this.audioMs += (audio.length * 1000) / VAD_SAMPLE_RATE;
+    this.audioMs += (audio.length * 1000) / PIPELINE_SAMPLE_RATE;
     this.remember(audio);
     const voiced = this.noise.voiced(audio);
     const events = this.vad!.process(audio);
     if (this.userSpeaking) this.recognizer?.write(audio);
     const gate = this.bargeIn;
-    if (gate && voiced) gate.voicedMs += (audio.length * 1000) / VAD_SAMPLE_RATE;
+    if (gate && voiced) gate.voicedMs += (audio.length * 1000) / PIPELINE_SAMPLE_RATE;
     for (const event of events) this.onVad(event, now);
     // The VAD's hangover keeps it "speaking" for a while after a short sound: a 100 ms "mm-hm" must not
     // pass a 200 ms gate on silence, so the gate counts voiced audio only.
@@ -296,9 +298,9 @@ export class MediaSession implements CallHandler {
   /** Keeps the last PREROLL_MS of caller audio. */
   private remember(audio: Pcm16): void {
     this.preroll.push(audio);
-    this.prerollMs += (audio.length * 1000) / VAD_SAMPLE_RATE;
+    this.prerollMs += (audio.length * 1000) / PIPELINE_SAMPLE_RATE;
     while (this.prerollMs > PREROLL_MS && this.preroll.length > 1) {
-      this.prerollMs -= (this.preroll.shift()!.length * 1000) / VAD_SAMPLE_RATE;
+      this.prerollMs -= (this.preroll.shift()!.length * 1000) / PIPELINE_SAMPLE_RATE;
     }
   }
 
@@ -308,11 +310,11 @@ export class MediaSession implements CallHandler {
    * counts from the real start.
    */
   private energyOnsetMs(audio: Pcm16): number {
-    const window = VAD_SAMPLE_RATE / 100; // 10 ms
+    const window = PIPELINE_SAMPLE_RATE / 100; // 10 ms
     let start = audio.length;
     while (start - window >= 0 && this.noise.isSound(rms(audio.subarray(start - window, start))))
       start -= window;
-    return this.audioMs - ((audio.length - start) * 1000) / VAD_SAMPLE_RATE;
+    return this.audioMs - ((audio.length - start) * 1000) / PIPELINE_SAMPLE_RATE;
   }
 
   private onVad(event: VadEvent, now: number): void {

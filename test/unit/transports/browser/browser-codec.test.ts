@@ -11,7 +11,7 @@ import {
   parseBrowserText,
   type BrowserInboundInput,
   type BrowserParseReason,
-} from '../../../../src/media/protocol/browser.ts';
+} from '../../../../src/transports/browser/browser-codec.ts';
 
 describe('parseBrowserText', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PacingClock } from '../../../src/audio/pacing-clock.ts';
-import { OutputPacer } from '../../../src/media/output-pacer.ts';
+import { PacingClock } from '../../../../src/audio/pacing-clock.ts';
+import { OutputPacer } from '../../../../src/media/cascade/output-pacer.ts';
 
 /** A pacer on a hand-moved clock: `advance(ms)` moves time and ticks it. */
 function pacer(leadMs = 40) {

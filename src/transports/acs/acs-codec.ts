@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FRAME_MS, pcm16ToBase64, samplesPerFrame, type Pcm16 } from '../../audio/pcm.ts';
-import { decodeStrictBase64 } from './base64.ts';
-import { ProtocolError } from './errors.ts';
+import { decodeStrictBase64 } from '../base64.ts';
+import { ProtocolError } from '../protocol-error.ts';
 
 // The wire codec of ACS bidirectional media streaming (reference/PROTOCOLS.md §1): pure string ↔ value
 // functions for both ends, the server and our ACS caller simulator. No sockets here.
