@@ -1,19 +1,9 @@
 import type { StreamingMode } from '../config/config.ts';
 import { RtvoiceError } from '../errors.ts';
-import type { Services } from '../server/services.ts';
 import type { MemoManager } from '../state/memo-manager.ts';
-import type { Logger } from '../telemetry/logger.ts';
+import type { CallHandler } from '../transports/transport.ts';
+import type { CallContext } from './call-context.ts';
 import { MediaSession } from './cascade/media-session.ts';
-import type { CallHandler, MediaTransport } from '../transports/transport.ts';
-
-/** What every streaming mode's handler is built from. */
-export interface CallContext {
-  readonly services: Services;
-  readonly memo: MemoManager;
-  readonly transport: MediaTransport;
-  readonly callId: string | undefined;
-  readonly log: Logger;
-}
 
 /** Why a call cannot be served in a mode; the socket closes with this reason. */
 export class HandlerUnavailableError extends RtvoiceError {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { WebSocket } from 'ws';
 import { authorize, resolveAccess, type Access, type AccessRule, type Refusal } from '../auth/access.ts';
-import { single } from './request-values.ts';
+import { single } from '../transports/single.ts';
 import type { Services } from './services.ts';
 
 /** Who may use a route, declared by the route itself as `config: { access }`. */

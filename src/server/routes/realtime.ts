@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { OVERVIEW_TOPIC } from '../../connections/bus.ts';
 import { SESSION_ID } from '../../state/session.ts';
 import { forSession } from '../access-policy.ts';
-import { single } from '../request-values.ts';
+import { single } from '../../transports/single.ts';
 import type { Services } from '../services.ts';
 import { acceptWebSocket } from '../websocket.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TURN_METRICS } from '../../../src/media/cascade/media-session.ts';
+import { TURN_METRICS } from '../../../src/media/cascade/turn-metrics.ts';
 import type { RunningServer } from '../../../src/server/server.ts';
 import { noise } from '../../helpers/speech-data.ts';
 import {

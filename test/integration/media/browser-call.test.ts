@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TURN_METRICS } from '../../../src/media/cascade/media-session.ts';
+import { TURN_METRICS } from '../../../src/media/cascade/turn-metrics.ts';
 import type { RunningServer } from '../../../src/server/server.ts';
 import { callerSpeech, exchange, newCaller, startMediaServer, thread } from '../../helpers/media.ts';
 import { until } from '../../helpers/wait.ts';

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import { errorMessage } from '../errors.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { CALL_CLOSE } from '../transports/close-codes.ts';
+import type { Inbox } from '../transports/inbox.ts';
+import type { CallHandler, Transport } from '../transports/transport.ts';
+import type { CallServices } from './call-context.ts';
+import { createCallHandler, resolveStreamingMode } from './handler-factory.ts';
+
+/** The ids a call connection carries, resolved from its query, headers and the call → session map. */
+export async function resolveCallIds(
+  services: Pick<CallServices, 'sessions'>,
+  ids: { callId: string | undefined; sessionId: string | undefined },
+): Promise<{ callId: string | undefined; sessionId: string }> {
+  const store = services.sessions.store;
+  if (ids.sessionId !== undefined) {
+    if (ids.callId !== undefined) await store.mapCall(ids.callId, ids.sessionId);
+    return { callId: ids.callId, sessionId: ids.sessionId };
+  }
+  if (ids.callId === undefined) return { callId: undefined, sessionId: randomUUID() };
+  // The first connection of a call decides its session; reconnects find it again.
+  return { callId: ids.callId, sessionId: await store.mapCall(ids.callId, randomUUID()) };
+}
+
+/**
+ * Serves one call socket: loads its session, makes the call handler for the session's streaming mode,
+ * hands it the socket's messages through the transport strictly in arrival order, and closes it when the
+ * socket closes.
+ */
+export async function serveCall(options: {
+  services: CallServices;
+  socket: WebSocket;
+  inbox: Inbox;
+  sessionId: string;
+  callId: string | undefined;
+  requestedMode: string | undefined;
+  transport: Transport;
+  log: Logger;
+}): Promise<void> {
+  const { services, socket, log, inbox, transport } = options;
+  let handler: CallHandler | undefined;
+  socket.once('close', (code: number) => void handler?.close(`socket closed (${code})`));
+  const memo = await services.sessions.load(options.sessionId);
+  try {
+    const mode = resolveStreamingMode(options.requestedMode, memo, services.config.streamingMode);
+    handler = createCallHandler(mode, { services, memo, transport, callId: options.callId, log });
+  } catch (err) {
+    memo.dispose();
+    log.warn({ err: errorMessage(err) }, 'call refused');
+    socket.close(CALL_CLOSE.modeUnavailable, errorMessage(err).slice(0, 120));
+    return;
+  }
+  if (inbox.closed) {
+    await handler.close('socket closed during setup');
+    return;
+  }
+  const ready = handler;
+  inbox.open((data, isBinary) => transport.receive(ready, data, isBinary));
+}

@@ -1,0 +1,5 @@
+/** Where calls connect: the server routes them, the load tester dials them. */
+export const CALL_ROUTES = {
+  acs: '/api/v1/media/stream',
+  browser: '/api/v1/realtime/conversation',
+} as const;
