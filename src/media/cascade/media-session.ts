@@ -70,7 +70,8 @@ export class MediaSession implements CallHandler {
     try {
       await resources.forGreeting(inputRate);
     } catch (err) {
-      return this.refuse(err);
+      if (!this.closed) await this.refuse(err);
+      return;
     }
     if (this.closed) return;
     this.pacer = new OutputPacer({
@@ -86,7 +87,7 @@ export class MediaSession implements CallHandler {
       recognizer?.on('partial', (text) => this.publish('user_transcript', { text, final: false }));
       recognizer?.on('error', (err) => this.deps.log.error({ err: err.message }, 'recognizer failed'));
     } catch (err) {
-      await this.refuse(err);
+      if (!this.closed) await this.refuse(err);
     }
   }
 
