@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { PacingClock } from '../src/audio/pacing-clock.ts';
 import type { Pcm16 } from '../src/audio/pcm.ts';
 import { SimulatedCaller } from '../src/load/simulated-caller.ts';
-import { encodeAcsAudioFrames } from '../src/load/wire.ts';
+import { encodeAcsAudioFrames } from '../src/load/wire/acs-caller.ts';
 import { cpuSeconds, ready, rssMiB, serve } from './serve.ts';
 import { fmt, machine } from './stats.ts';
 

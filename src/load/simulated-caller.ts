@@ -2,19 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { errorMessage, RtvoiceError } from '../errors.ts';
-import { bytesToPcm16, samplesPerFrame, type Pcm16 } from '../audio/pcm.ts';
+import { samplesPerFrame, type Pcm16 } from '../audio/pcm.ts';
 import type { Envelope } from '../connections/envelope.ts';
-import {
-  ACS_SAMPLE_RATES,
-  encodeAcsDtmf,
-  encodeAcsMetadata,
-  type AcsSampleRate,
-} from '../transports/acs/acs-codec.ts';
-import {
-  BROWSER_SAMPLE_RATES,
-  encodeBrowserText,
-  type BrowserSampleRate,
-} from '../transports/browser/browser-codec.ts';
 import { CallMeter, type MeteredTurn } from './call-meter.ts';
 import type { CallErrorKind, CallRecord } from './call-record.ts';
 import {
@@ -24,20 +13,18 @@ import {
   type PacingTick,
 } from '../audio/pacing-clock.ts';
 import { prepareUtterance, type PreparedUtterance } from './utterance.ts';
+import { Waiters, type WaitOptions, type WaitResult } from './waiters.ts';
+import { callerUrl, refusalOf, WIRES } from './wire/dial.ts';
 import {
-  encodeAcsAudioFrames,
-  encodeBrowserAudioFrames,
-  readAcsServerText,
-  readBrowserServerText,
   stampTimestamp,
+  type CallerProtocol,
+  type CallerWire,
   type EncodedFrames,
-  type ServerMessage,
-} from './wire.ts';
+} from './wire/caller-wire.ts';
 
-export type CallerProtocol = 'acs' | 'browser';
-
-export const ACS_MEDIA_PATH = '/api/v1/media/stream';
-export const BROWSER_CONVERSATION_PATH = '/api/v1/realtime/conversation';
+export type { CallerProtocol } from './wire/caller-wire.ts';
+export { callerUrl } from './wire/dial.ts';
+export type { WaitOptions, WaitResult } from './waiters.ts';
 
 export interface SimulatedCallerOptions {
   /**
@@ -82,19 +69,10 @@ export interface SayOptions {
   readonly label?: string;
 }
 
-export interface WaitOptions {
-  readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
-}
-
 export interface SilenceWaitOptions extends WaitOptions {
   /** Quiet needed, on the caller's playback clock. */
   readonly silenceMs: number;
 }
-
-export type WaitResult =
-  | { readonly ok: true; readonly atMs: number }
-  | { readonly ok: false; readonly reason: 'timeout' | 'closed' | 'aborted' };
 
 export type CallerState = 'idle' | 'connecting' | 'open' | 'closed';
 
@@ -103,30 +81,12 @@ export interface EnvelopeReceived {
   readonly envelope: Envelope;
 }
 
-/** `url` with the protocol's path (when it has none) and the session and call ids in the query. */
-export function callerUrl(base: string, protocol: CallerProtocol, sessionId: string, callId?: string): URL {
-  const url = new URL(base);
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  else if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (url.pathname === '/' || url.pathname === '')
-    url.pathname = protocol === 'acs' ? ACS_MEDIA_PATH : BROWSER_CONVERSATION_PATH;
-  if (protocol === 'acs' && callId !== undefined && !url.searchParams.has('call_connection_id'))
-    url.searchParams.set('call_connection_id', callId);
-  if (!url.searchParams.has('session_id')) url.searchParams.set('session_id', sessionId);
-  return url;
-}
-
 interface Utterance {
   readonly frames: PreparedUtterance;
   readonly label: string | undefined;
   next: number;
   turn: MeteredTurn | undefined;
   readonly done: (sent: boolean) => void;
-}
-
-interface Waiter {
-  readonly test: (now: number) => boolean;
-  readonly settle: (result: WaitResult) => void;
 }
 
 const DTMF_DIGITS = /^[0-9*#A-D]+$/;
@@ -153,6 +113,7 @@ export class SimulatedCaller implements PacingListener {
   readonly done: Promise<CallRecord>;
 
   readonly #options: SimulatedCallerOptions;
+  readonly #wire: CallerWire;
   readonly #clock: PacingClock;
   readonly #meter: CallMeter;
   readonly #threshold: number;
@@ -172,7 +133,7 @@ export class SimulatedCaller implements PacingListener {
   #everOpen = false;
   readonly #queue: Utterance[] = [];
   #current: Utterance | undefined;
-  readonly #waiters = new Set<Waiter>();
+  readonly #waiters = new Waiters();
   readonly #envelopes: EnvelopeReceived[] = [];
   #lastMark = -1;
 
@@ -180,9 +141,10 @@ export class SimulatedCaller implements PacingListener {
     this.#options = options;
     this.protocol = options.protocol;
     this.sessionId = options.sessionId ?? randomUUID();
-    this.callId = options.protocol === 'acs' ? (options.callId ?? randomUUID()) : options.callId;
+    this.#wire = WIRES[options.protocol];
+    this.callId = this.#wire.callId(options.callId);
     this.sampleRate = options.sampleRate ?? 16000;
-    const rates: readonly number[] = options.protocol === 'acs' ? ACS_SAMPLE_RATES : BROWSER_SAMPLE_RATES;
+    const rates = this.#wire.sampleRates;
     if (!rates.includes(this.sampleRate))
       throw new SimulatedCallerError(
         `${options.protocol} audio is ${rates.join(', ')} Hz, not ${this.sampleRate}`,
@@ -202,10 +164,7 @@ export class SimulatedCaller implements PacingListener {
     this.#maxEnvelopes = options.maxEnvelopes ?? 10_000;
     const silence = [new Int16Array(samplesPerFrame(this.sampleRate))];
     // One silence frame per caller: its timestamp slot is rewritten every send.
-    this.#silence =
-      this.protocol === 'acs'
-        ? encodeAcsAudioFrames(silence, this.#participant)
-        : encodeBrowserAudioFrames(silence);
+    this.#silence = this.#wire.encodeFrames(silence, this.#participant);
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
@@ -239,12 +198,8 @@ export class SimulatedCaller implements PacingListener {
     let ws: WebSocket;
     try {
       const url = callerUrl(this.#options.url, this.protocol, this.sessionId, this.callId);
-      const acsHeaders: Record<string, string> =
-        this.protocol === 'acs' && this.callId !== undefined
-          ? { 'x-ms-call-connection-id': this.callId, 'x-ms-call-correlation-id': randomUUID() }
-          : {};
       ws = new WebSocket(url, {
-        headers: { ...acsHeaders, ...this.#options.headers },
+        headers: { ...this.#wire.headers(this.callId), ...this.#options.headers },
         handshakeTimeout: this.#options.connectTimeoutMs ?? 10_000,
         // Compression would cost the generator more CPU than the whole call; phones do not compress.
         perMessageDeflate: false,
@@ -272,13 +227,7 @@ export class SimulatedCaller implements PacingListener {
    */
   say(audio: Pcm16, options: SayOptions = {}): Promise<boolean> {
     if (this.#state === 'closed') return Promise.resolve(false);
-    const frames = prepareUtterance(
-      audio,
-      this.protocol,
-      this.sampleRate,
-      this.#participant,
-      this.#threshold,
-    );
+    const frames = prepareUtterance(audio, this.#wire, this.sampleRate, this.#participant, this.#threshold);
     if (frames.frames.length === 0) return Promise.resolve(true);
     return new Promise<boolean>((done) => {
       this.#queue.push({ frames, label: options.label, next: 0, turn: undefined, done });
@@ -307,16 +256,16 @@ export class SimulatedCaller implements PacingListener {
   sendDtmf(digits: string): boolean {
     if (!DTMF_DIGITS.test(digits))
       throw new SimulatedCallerError(`not DTMF digits: ${JSON.stringify(digits)}`);
-    if (this.protocol === 'browser') return this.#sendText(encodeBrowserText({ type: 'dtmf', digits }));
     let sent = true;
-    for (const digit of digits) sent = this.#sendText(encodeAcsDtmf(digit)) && sent;
+    for (const message of this.#wire.dtmf(digits)) sent = this.#sendText(message) && sent;
     return sent;
   }
 
   /** Sends typed text (browser only) as a turn of its own; false if not connected. */
   sendText(text: string): boolean {
-    if (this.protocol !== 'browser') throw new SimulatedCallerError('sendText is a browser-protocol message');
-    if (!this.#sendText(encodeBrowserText({ type: 'user_text', text }))) return false;
+    const { text: encode } = this.#wire;
+    if (!encode) throw new SimulatedCallerError('sendText is a browser-protocol message');
+    if (!this.#sendText(encode(text))) return false;
     const now = performance.now();
     const turn = this.#meter.startTurn(now, 'text');
     this.#meter.speechStarted(turn, now);
@@ -370,13 +319,13 @@ export class SimulatedCaller implements PacingListener {
         timestampOffset = this.#silence.timestampOffset;
       }
       stampTimestamp(frame, timestampOffset, tick.isoTime);
-      ws.send(frame, { binary: this.protocol === 'browser' });
+      ws.send(frame, { binary: this.#wire.binaryAudio });
       this.#meter.frameSent(frame.length, ws.bufferedAmount);
       if (utterance && utterance.next === utterance.frames.frames.length) {
         this.#current = undefined;
         utterance.done(true);
       }
-      if (this.protocol === 'browser' && tick.index % this.#markEveryTicks === 0) this.#sendPlayedMark(now);
+      if (tick.index % this.#markEveryTicks === 0) this.#sendPlayedMark(now);
       this.#checkWaiters(now);
     } catch (err) {
       this.#error('socket_error', `sending: ${errorMessage(err)}`);
@@ -387,11 +336,7 @@ export class SimulatedCaller implements PacingListener {
     const ws = this.#ws!;
     this.#state = 'open';
     this.#everOpen = true;
-    const first =
-      this.protocol === 'acs'
-        ? encodeAcsMetadata(this.sampleRate as AcsSampleRate)
-        : encodeBrowserText({ type: 'start', sample_rate: this.sampleRate as BrowserSampleRate });
-    ws.send(first);
+    ws.send(this.#wire.startMessage(this.sampleRate));
     this.#meter.opened(performance.now());
     this.#unsubscribe = this.#clock.add(this);
     this.#resolveConnect?.(true);
@@ -399,31 +344,9 @@ export class SimulatedCaller implements PacingListener {
 
   readonly #onUnexpectedResponse = (_request: unknown, response: IncomingMessage): void => {
     this.#meter.refused(response.statusCode ?? 0);
-    let body = '';
-    let refused = false;
-    const refuse = () => {
-      if (refused) return;
-      refused = true;
-      const detail = body.trim() ? `: ${body.trim().slice(0, 200)}` : '';
-      this.#error(
-        'upgrade_refused',
-        `HTTP ${response.statusCode} ${response.statusMessage ?? ''}`.trim() + detail,
-      );
+    void refusalOf(response).then((reason) => {
+      this.#error('upgrade_refused', reason);
       this.#ws?.terminate();
-    };
-    // The body usually says why (overloaded, unauthorized); read a little of it, briefly.
-    const timer = setTimeout(refuse, 500);
-    response.setEncoding('utf8');
-    response.on('data', (chunk: string) => {
-      if (body.length < 1000) body += chunk;
-    });
-    response.on('end', () => {
-      clearTimeout(timer);
-      refuse();
-    });
-    response.on('error', () => {
-      clearTimeout(timer);
-      refuse();
     });
   };
 
@@ -449,15 +372,7 @@ export class SimulatedCaller implements PacingListener {
       : Array.isArray(data)
         ? Buffer.concat(data)
         : Buffer.from(data);
-    if (isBinary) {
-      if (this.protocol === 'acs') this.#error('malformed_message', 'binary frame on the ACS protocol', now);
-      else if (bytes.length % 2 !== 0) this.#meter.agentAudio(undefined, bytes.length, now);
-      else this.#meter.agentAudio(bytesToPcm16(bytes), bytes.length, now);
-      return;
-    }
-    const text = bytes.toString('utf8');
-    const message: ServerMessage =
-      this.protocol === 'acs' ? readAcsServerText(text) : readBrowserServerText(text);
+    const message = this.#wire.read(bytes, isBinary);
     switch (message.kind) {
       case 'audio':
         this.#meter.agentAudio(message.samples, message.samples.byteLength, now);
@@ -472,11 +387,11 @@ export class SimulatedCaller implements PacingListener {
           this.#envelopes.push({ atMs: this.#meter.sinceStart(now), envelope: message.envelope });
         return;
       case 'invalid_frame':
-        // Not whole samples: a frame that arrived (its size is in the reason) but cannot be played.
-        this.#meter.agentAudio(undefined, 0, now, message.reason);
+        // A frame that arrived but cannot be played (not whole samples, or not 20 ms).
+        this.#meter.agentAudio(undefined, message.bytes, now, message.reason);
         return;
       case 'malformed_message':
-        this.#error('malformed_message', `${message.reason} (${text.slice(0, 60)})`, now);
+        this.#error('malformed_message', message.reason, now);
         return;
       case 'control':
         return;
@@ -488,13 +403,16 @@ export class SimulatedCaller implements PacingListener {
     // The flushed audio counts as elapsed: our played counter goes on from the server's output position.
     if (untilMs !== undefined) this.#meter.playback.resume(untilMs);
     // Tell the server at once what was heard: it truncates the agent's reply to that.
-    if (this.protocol === 'browser') this.#sendPlayedMark(now);
+    this.#sendPlayedMark(now);
   }
 
+  /** Tells the server how much agent audio played, where the protocol has played marks. */
   #sendPlayedMark(now: number): void {
+    const { playedMark } = this.#wire;
+    if (!playedMark) return;
     const played = Math.round(this.#meter.playback.playedMs(now));
     if (played === this.#lastMark) return;
-    if (this.#sendText(encodeBrowserText({ type: 'played', until_ms: played }))) this.#lastMark = played;
+    if (this.#sendText(playedMark(played))) this.#lastMark = played;
   }
 
   #sendText(message: string): boolean {
@@ -509,31 +427,13 @@ export class SimulatedCaller implements PacingListener {
     if (this.#state === 'closed') return Promise.resolve({ ok: false, reason: 'closed' });
     if (this.#state === 'open' && test(now))
       return Promise.resolve({ ok: true, atMs: this.#meter.sinceStart(now) });
-    if (options.signal?.aborted) return Promise.resolve({ ok: false, reason: 'aborted' });
-    return new Promise<WaitResult>((resolve) => {
-      const onAbort = () => waiter.settle({ ok: false, reason: 'aborted' });
-      const timer = setTimeout(() => {
-        this.#error('timeout', `no ${what} within ${options.timeoutMs} ms`);
-        waiter.settle({ ok: false, reason: 'timeout' });
-      }, options.timeoutMs);
-      const waiter: Waiter = {
-        test,
-        settle: (result) => {
-          clearTimeout(timer);
-          options.signal?.removeEventListener('abort', onAbort);
-          this.#waiters.delete(waiter);
-          resolve(result);
-        },
-      };
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.add(waiter);
-    });
+    return this.#waiters.add(test, options, () =>
+      this.#error('timeout', `no ${what} within ${options.timeoutMs} ms`),
+    );
   }
 
   #checkWaiters(now: number): void {
-    if (this.#waiters.size === 0) return;
-    for (const waiter of this.#waiters)
-      if (waiter.test(now)) waiter.settle({ ok: true, atMs: this.#meter.sinceStart(now) });
+    this.#waiters.check(now, this.#meter.sinceStart(now));
   }
 
   #error(kind: CallErrorKind, reason: string, at = performance.now()): void {
@@ -553,9 +453,7 @@ export class SimulatedCaller implements PacingListener {
         ...(this.#everOpen ? { closeCode: code, closeReason: reason } : {}),
       });
     } else {
-      // A browser session may end normally after session_end; ACS never expects the server to hang up.
-      const normal = this.protocol === 'browser' && this.#sessionEnded && code === 1000;
-      if (!normal)
+      if (!this.#wire.closesNormally(code, this.#sessionEnded))
         this.#error('server_closed', `server closed the call: ${code ?? '?'} ${reason ?? ''}`.trim(), now);
       this.#meter.ended(now, { endedBy: 'server', closeCode: code, closeReason: reason });
     }
@@ -563,7 +461,7 @@ export class SimulatedCaller implements PacingListener {
       utterance.done(false);
     this.#current = undefined;
     this.#queue.length = 0;
-    for (const waiter of this.#waiters) waiter.settle({ ok: false, reason: 'closed' });
+    this.#waiters.close();
     this.#resolveConnect?.(false);
     this.#resolveDone(this.record());
   }

@@ -1,6 +1,6 @@
 import { rms } from '../audio/levels.ts';
 import { samplesPerFrame, type Pcm16 } from '../audio/pcm.ts';
-import { encodeAcsAudioFrames, encodeBrowserAudioFrames, type EncodedFrames } from './wire.ts';
+import type { CallerWire, EncodedFrames } from './wire/caller-wire.ts';
 
 /** An utterance cut into exact 20 ms frames and encoded for one protocol, ready to stream. */
 export interface PreparedUtterance extends EncodedFrames {
@@ -21,12 +21,12 @@ const prepared = new WeakMap<Pcm16, Map<string, PreparedUtterance>>();
  */
 export function prepareUtterance(
   audio: Pcm16,
-  protocol: 'acs' | 'browser',
+  wire: CallerWire,
   rate: number,
   participantRawId: string,
   threshold: number,
 ): PreparedUtterance {
-  const key = `${protocol}|${rate}|${participantRawId}|${threshold}`;
+  const key = `${wire.protocol}|${rate}|${participantRawId}|${threshold}`;
   let byKey = prepared.get(audio);
   const cached = byKey?.get(key);
   if (cached) return cached;
@@ -46,8 +46,7 @@ export function prepareUtterance(
       lastSpeech = i;
     }
   }
-  const encoded =
-    protocol === 'acs' ? encodeAcsAudioFrames(frames, participantRawId) : encodeBrowserAudioFrames(frames);
+  const encoded = wire.encodeFrames(frames, participantRawId);
   const result: PreparedUtterance = {
     ...encoded,
     firstSpeech: firstSpeech < 0 ? 0 : firstSpeech,
