@@ -3,6 +3,7 @@
 // server that only JSON-parses and base64-decodes each ACS message (bench/bare-server.ts). Each server runs
 // alone in its own process; this process is the load generator: simulated ACS callers (src/load) streaming
 // pre-encoded 20 ms frames at 50 a second. Generator and server share this machine's cores.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -152,7 +153,7 @@ const stopClocks: (() => void)[] = [];
 for (const clock of clocks) {
   // Each clock's beat starts with its first listener: these start them 2 ms apart and keep them going.
   stopClocks.push(clock.add(idle));
-  await new Promise((resolve) => setTimeout(resolve, clock.frameMs / PHASES));
+  await sleep(clock.frameMs / PHASES);
 }
 const generatorLag = monitorEventLoopDelay({ resolution: 10 });
 generatorLag.enable();
@@ -206,7 +207,6 @@ async function connect(server: Server, callers: SimulatedCaller[], target: numbe
 }
 
 const skipped = () => clocks.reduce((sum, clock) => sum + clock.stats.skippedTicks, 0);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function measure(server: Server, streams: number, callers: SimulatedCaller[]): Promise<Step> {
   const pid = server.child.pid!;

@@ -1,6 +1,7 @@
 // npm run bench:e2e — whole calls over ACS media streaming through the real local speech stack, measured
 // from the caller's side: greeting TTFB, voice-to-voice, barge-in stop. One call at a time, then 8 at once.
 // The server runs in its own process; the callers (and their speech) share this machine's 2 cores with it.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { concatPcm16, type Pcm16 } from '../src/audio/pcm.ts';
 import type { CallRecord } from '../src/load/call-record.ts';
@@ -42,7 +43,7 @@ async function call(url: string): Promise<CallRecord> {
   await settle(caller);
   await caller.say(lines.zip);
   await caller.waitForAgentSpeech({ timeoutMs: 10_000 });
-  await new Promise((resolve) => setTimeout(resolve, 1200));
+  await sleep(1200);
   await caller.say(lines.intent); // over the agent's long answer: a barge-in
   await settle(caller);
   await caller.say(lines.question);
@@ -101,9 +102,7 @@ try {
   const concurrent = summarize(
     await raceExit(
       Promise.all(
-        Array.from({ length: CONCURRENT_CALLS }, (_, i) =>
-          new Promise((resolve) => setTimeout(resolve, i * 400)).then(() => call(server.url)),
-        ),
+        Array.from({ length: CONCURRENT_CALLS }, (_, i) => sleep(i * 400).then(() => call(server.url))),
       ),
     ),
   );

@@ -1,6 +1,7 @@
 // npm run bench:fanout — broadcast fan-out across instances, and the memory cost of idle connections.
 // Two `rtvoice serve` processes share one Redis. First 1,000 idle dashboards connect to one fresh instance
 // and its RSS is read; then 100 dashboards connect to each and envelopes published on Redis reach all 200.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { once } from 'node:events';
 import { createClient } from 'redis';
 import { WebSocket } from 'ws';
@@ -47,12 +48,12 @@ process.stdout.write(
 );
 process.stderr.write('… starting two instances\n');
 const [a, b] = await Promise.all([start(redis.url), start(redis.url)]);
-await new Promise((resolve) => setTimeout(resolve, 300));
+await sleep(300);
 
 process.stderr.write('… 1,000 idle dashboards on one instance\n');
 const rssBefore = rssMiB(a.child.pid!);
 const idle = await dashboards(a.url, 1000);
-await new Promise((resolve) => setTimeout(resolve, 1000));
+await sleep(1000);
 const rssAfter = rssMiB(a.child.pid!);
 for (const ws of idle) ws.terminate();
 
@@ -73,9 +74,9 @@ for (let n = 0; n < ENVELOPES; n += 1) {
     { n, sentAt: performance.timeOrigin + performance.now() },
   );
   await publisher.publish(`rtvoice:session:${SESSION}`, JSON.stringify({ origin: 'bench', message }));
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await sleep(20);
 }
-await new Promise((resolve) => setTimeout(resolve, 500));
+await sleep(500);
 for (const ws of clients) ws.close();
 
 printTable('Fan-out across 2 instances (200 dashboards, Redis pub/sub)', [

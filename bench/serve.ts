@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -36,7 +37,7 @@ export async function ready(url: string, timeoutMs = 60_000): Promise<void> {
   while (Date.now() < deadline) {
     const reply = await fetch(`${url}/api/v1/readiness`).catch(() => undefined);
     if (reply?.ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   throw new Error(`${url} did not become ready in ${timeoutMs} ms`);
 }

@@ -1,6 +1,7 @@
 // npm run bench:speech — the local speech stack measured on real recorded speech (Debian
 // pocketsphinx-testdata) and on flite speech: VAD cost, STT latency/RTF/WER, TTS latency/RTF, and
 // event-loop lag while 4 recognizers stream at real-time pace.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { concatPcm16, type Pcm16 } from '../src/audio/pcm.ts';
 import { PocketsphinxStt } from '../src/speech/stt/pocketsphinx.ts';
@@ -13,7 +14,6 @@ import { SERVICE_SENTENCES } from './sentences.ts';
 import { fmt, machine, mean, percentile, printTable } from './stats.ts';
 
 const FRAME = 320; // 20 ms at 16 kHz
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const progress = (text: string) => process.stderr.write(`… ${text}\n`);
 
 function benchVad(audio: Pcm16): number[] {

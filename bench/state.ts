@@ -1,5 +1,6 @@
 // npm run bench:state — session persistence on a real Redis: persist and load of a 30-turn session,
 // and two concurrent writers doing 1,000 updates each (lost updates must be zero).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MemoManager, type MemoOptions } from '../src/state/memo-manager.ts';
 import { RedisManager } from '../src/state/redis-manager.ts';
 import { RedisSessionStore } from '../src/state/redis-store.ts';
@@ -16,7 +17,7 @@ const redis = await startTestRedis();
 if ('skipReason' in redis) throw new Error(redis.skipReason);
 const manager = new RedisManager(redis.url, log);
 manager.start();
-while (!manager.ready) await new Promise((resolve) => setTimeout(resolve, 10));
+while (!manager.ready) await sleep(10);
 const store = new RedisSessionStore(manager, 7200, log);
 process.stdout.write(`rtvoice state benchmark — ${machine()}, Redis at ${redis.url}\n`);
 

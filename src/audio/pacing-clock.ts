@@ -42,98 +42,98 @@ export interface PacingStats {
  */
 export class PacingClock {
   readonly frameMs: number;
-  readonly #maxCatchUp: number;
-  readonly #listeners = new Set<PacingListener>();
-  #timer: NodeJS.Timeout | undefined;
-  #running = false;
-  #startMs = 0;
-  #index = 0;
-  #ticks = 0;
-  #lateTicks = 0;
-  #skippedTicks = 0;
-  #maxLateMs = 0;
+  private readonly maxCatchUp: number;
+  private readonly listeners = new Set<PacingListener>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private startMs = 0;
+  private index = 0;
+  private ticks = 0;
+  private lateTicks = 0;
+  private skippedTicks = 0;
+  private maxLateMs = 0;
 
   constructor(options: PacingClockOptions = {}) {
     this.frameMs = options.frameMs ?? FRAME_MS;
-    this.#maxCatchUp = options.maxCatchUpTicks ?? 5;
+    this.maxCatchUp = options.maxCatchUpTicks ?? 5;
   }
 
   /** Starts delivering beats to `listener` from the next beat; returns the function that stops it. */
   add(listener: PacingListener): () => void {
-    this.#listeners.add(listener);
+    this.listeners.add(listener);
     // While a beat runs, the end of that beat re-arms the timer.
-    if (this.#timer === undefined && !this.#running) {
-      this.#startMs = performance.now();
-      this.#index = 1;
-      this.#arm();
+    if (this.timer === undefined && !this.running) {
+      this.startMs = performance.now();
+      this.index = 1;
+      this.arm();
     }
     return () => {
-      this.#listeners.delete(listener);
-      if (this.#listeners.size === 0 && this.#timer !== undefined && !this.#running) {
-        clearTimeout(this.#timer);
-        this.#timer = undefined;
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0 && this.timer !== undefined && !this.running) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
       }
     };
   }
 
   get listenerCount(): number {
-    return this.#listeners.size;
+    return this.listeners.size;
   }
 
   get stats(): PacingStats {
     return {
-      ticks: this.#ticks,
-      lateTicks: this.#lateTicks,
-      skippedTicks: this.#skippedTicks,
-      maxLateMs: this.#maxLateMs,
+      ticks: this.ticks,
+      lateTicks: this.lateTicks,
+      skippedTicks: this.skippedTicks,
+      maxLateMs: this.maxLateMs,
     };
   }
 
-  #deadline(index: number): number {
-    return this.#startMs + index * this.frameMs;
+  private deadline(index: number): number {
+    return this.startMs + index * this.frameMs;
   }
 
-  #arm(): void {
+  private arm(): void {
     // Rounded up: a timer that fires a fraction early would only re-arm itself for the remainder.
-    const delay = Math.max(0, Math.ceil(this.#deadline(this.#index) - performance.now()));
-    this.#timer = setTimeout(this.#run, delay);
+    const delay = Math.max(0, Math.ceil(this.deadline(this.index) - performance.now()));
+    this.timer = setTimeout(this.run, delay);
   }
 
-  readonly #run = (): void => {
-    this.#running = true;
+  private readonly run = (): void => {
+    this.running = true;
     let now = performance.now();
-    while (this.#listeners.size > 0) {
-      const behind = Math.floor((now - this.#deadline(this.#index)) / this.frameMs);
+    while (this.listeners.size > 0) {
+      const behind = Math.floor((now - this.deadline(this.index)) / this.frameMs);
       if (behind < 0) break;
-      if (behind > this.#maxCatchUp) {
-        const skip = behind - this.#maxCatchUp;
-        this.#skippedTicks += skip;
-        this.#index += skip;
+      if (behind > this.maxCatchUp) {
+        const skip = behind - this.maxCatchUp;
+        this.skippedTicks += skip;
+        this.index += skip;
       }
-      const deadlineMs = this.#deadline(this.#index);
+      const deadlineMs = this.deadline(this.index);
       const late = now - deadlineMs;
-      if (late > this.#maxLateMs) this.#maxLateMs = late;
-      if (late > this.frameMs) this.#lateTicks += 1;
+      if (late > this.maxLateMs) this.maxLateMs = late;
+      if (late > this.frameMs) this.lateTicks += 1;
       const tick: PacingTick = {
-        index: this.#index,
+        index: this.index,
         deadlineMs,
         nowMs: now,
         isoTime: new Date(performance.timeOrigin + deadlineMs).toISOString(),
       };
-      for (const listener of this.#listeners) {
+      for (const listener of this.listeners) {
         try {
           listener.onTick(tick);
         } catch {
           // A listener's bug must not stop every other caller's audio; listeners record their own errors.
         }
       }
-      this.#ticks += 1;
-      this.#index += 1;
+      this.ticks += 1;
+      this.index += 1;
       now = performance.now();
     }
-    this.#running = false;
-    if (this.#listeners.size > 0) this.#arm();
-    else this.#timer = undefined;
+    this.running = false;
+    if (this.listeners.size > 0) this.arm();
+    else this.timer = undefined;
   };
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
 import { ConfigError, loadConfig, maskUrl, type Config } from '../config/config.ts';
 import { errorMessage } from '../errors.ts';
@@ -118,7 +119,7 @@ async function waitFor(attempt: () => Promise<void>, timeoutMs: number): Promise
       return await attempt();
     } catch (err) {
       if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import { LlmError } from './types.ts';
 
 /** Backoff settings; the defaults are the seed's AOAI retry policy (SEED_SYSTEM.md §12.3). */
@@ -67,21 +68,7 @@ export function parseRetryAfter(headers: HeaderSource | undefined, now = Date.no
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason as Error);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason as Error);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return wait(ms, undefined, { signal }).catch(() => Promise.reject(signal?.reason as Error));
 }
 
 export interface RetryInfo {

@@ -7,62 +7,62 @@
  */
 export class AgentPlayback {
   /** Start of the current run of back-to-back audio. */
-  #runStart = 0;
+  private runStart = 0;
   /** Audio queued in the current run, played or not. */
-  #runMs = 0;
+  private runMs = 0;
   /** Audio played in earlier runs. */
-  #playedBeforeMs = 0;
+  private playedBeforeMs = 0;
   /** When the last audible (speech) audio finishes playing, or finished; -Infinity before any. */
-  #speechEndsAt = Number.NEGATIVE_INFINITY;
+  private speechEndsAt = Number.NEGATIVE_INFINITY;
   /** A stop cut the speech off: the next speech starts a new spurt however soon it comes. */
-  #stoppedSinceSpeech = false;
-  #receivedMs = 0;
-  #droppedMs = 0;
-  #stops = 0;
+  private stoppedSinceSpeech = false;
+  private receivedTotalMs = 0;
+  private droppedTotalMs = 0;
+  private stopCount = 0;
 
   /** Queues `durationMs` of agent audio received at `now`; `audible` says whether it is speech. */
   enqueue(now: number, durationMs: number, audible: boolean): void {
-    if (now >= this.#runStart + this.#runMs) {
+    if (now >= this.runStart + this.runMs) {
       // The queue ran dry: this audio starts playing now, after a gap.
-      this.#playedBeforeMs += this.#runMs;
-      this.#runStart = now;
-      this.#runMs = 0;
+      this.playedBeforeMs += this.runMs;
+      this.runStart = now;
+      this.runMs = 0;
     }
-    this.#runMs += durationMs;
-    this.#receivedMs += durationMs;
+    this.runMs += durationMs;
+    this.receivedTotalMs += durationMs;
     if (audible) {
-      this.#speechEndsAt = this.#runStart + this.#runMs;
-      this.#stoppedSinceSpeech = false;
+      this.speechEndsAt = this.runStart + this.runMs;
+      this.stoppedSinceSpeech = false;
     }
   }
 
   /** After a stop, makes the played counter go on from `playedMs` (the browser `audio_stop.until_ms`). */
   resume(playedMs: number): void {
-    if (playedMs > this.#playedBeforeMs + this.#runMs) this.#playedBeforeMs = playedMs - this.#runMs;
+    if (playedMs > this.playedBeforeMs + this.runMs) this.playedBeforeMs = playedMs - this.runMs;
   }
 
   /** Drops the audio not yet played at `now`; returns how many ms were dropped. */
   stop(now: number): number {
-    const played = this.#playedInRun(now);
-    const dropped = this.#runMs - played;
-    this.#playedBeforeMs += played;
-    this.#runStart = now;
-    this.#runMs = 0;
-    if (this.#speechEndsAt > now) this.#speechEndsAt = now;
-    this.#stoppedSinceSpeech = true;
-    this.#droppedMs += dropped;
-    this.#stops += 1;
+    const played = this.playedInRun(now);
+    const dropped = this.runMs - played;
+    this.playedBeforeMs += played;
+    this.runStart = now;
+    this.runMs = 0;
+    if (this.speechEndsAt > now) this.speechEndsAt = now;
+    this.stoppedSinceSpeech = true;
+    this.droppedTotalMs += dropped;
+    this.stopCount += 1;
     return dropped;
   }
 
   /** Milliseconds of agent audio played since the call began (the browser `played.until_ms`). */
   playedMs(now: number): number {
-    return this.#playedBeforeMs + this.#playedInRun(now);
+    return this.playedBeforeMs + this.playedInRun(now);
   }
 
   /** Audio (speech or not) is playing or queued at `now`. */
   isPlaying(now: number): boolean {
-    return now < this.#runStart + this.#runMs;
+    return now < this.runStart + this.runMs;
   }
 
   /**
@@ -70,28 +70,28 @@ export class AgentPlayback {
    * frames between words, so one reply is one spurt; a stop ends the spurt at once.
    */
   isSpeaking(now: number, hangoverMs = 0): boolean {
-    return !this.#stoppedSinceSpeech ? now < this.#speechEndsAt + hangoverMs : now < this.#speechEndsAt;
+    return !this.stoppedSinceSpeech ? now < this.speechEndsAt + hangoverMs : now < this.speechEndsAt;
   }
 
   /** How long the agent has been quiet at `now` (0 while speech plays); Infinity if it never spoke. */
   quietForMs(now: number): number {
-    return Math.max(0, now - this.#speechEndsAt);
+    return Math.max(0, now - this.speechEndsAt);
   }
 
   get receivedMs(): number {
-    return this.#receivedMs;
+    return this.receivedTotalMs;
   }
 
   /** Audio dropped by stops before it played. */
   get droppedMs(): number {
-    return this.#droppedMs;
+    return this.droppedTotalMs;
   }
 
   get stops(): number {
-    return this.#stops;
+    return this.stopCount;
   }
 
-  #playedInRun(now: number): number {
-    return Math.min(Math.max(now - this.#runStart, 0), this.#runMs);
+  private playedInRun(now: number): number {
+    return Math.min(Math.max(now - this.runStart, 0), this.runMs);
   }
 }

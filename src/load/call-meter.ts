@@ -52,72 +52,72 @@ const MAX_ERRORS_KEPT = 100;
 
 export class CallMeter {
   readonly playback = new AgentPlayback();
-  readonly #rate: number;
-  readonly #frameBytes: number;
-  readonly #threshold: number;
-  readonly #hangoverMs: number;
-  #startedAt: number | undefined;
-  #openAt: number | undefined;
-  #streamStartAt: number | undefined;
-  #end: (CallEnd & { readonly at: number }) | undefined;
-  #httpStatus: number | undefined;
-  #greetingFirstAudio: number | undefined;
-  #greetingSpeechMs = 0;
+  private readonly rate: number;
+  private readonly frameBytes: number;
+  private readonly threshold: number;
+  private readonly hangoverMs: number;
+  private startedAt: number | undefined;
+  private openAt: number | undefined;
+  private streamStartAt: number | undefined;
+  private end: (CallEnd & { readonly at: number }) | undefined;
+  private httpStatus: number | undefined;
+  private greetingFirstAudio: number | undefined;
+  private greetingSpeechMs = 0;
   /** Until the caller's first utterance ends, agent speech is the greeting. */
-  #greetingOpen = true;
-  readonly #turns: MeteredTurn[] = [];
-  #lastTurn: MeteredTurn | undefined;
-  readonly #errors: CallError[] = [];
-  readonly #errorCounts: Partial<Record<CallErrorKind, number>> = {};
-  #framesIn = 0;
-  #framesOut = 0;
-  #bytesIn = 0;
-  #bytesOut = 0;
-  #maxBuffered = 0;
+  private greetingOpen = true;
+  private readonly turns: MeteredTurn[] = [];
+  private lastTurn: MeteredTurn | undefined;
+  private readonly errors: CallError[] = [];
+  private readonly errorCounts: Partial<Record<CallErrorKind, number>> = {};
+  private framesIn = 0;
+  private framesOut = 0;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private maxBuffered = 0;
 
   constructor(options: CallMeterOptions) {
-    this.#rate = options.sampleRate;
-    this.#frameBytes = samplesPerFrame(options.sampleRate) * 2;
-    this.#threshold = options.speechRmsThreshold;
-    this.#hangoverMs = options.speechHangoverMs;
+    this.rate = options.sampleRate;
+    this.frameBytes = samplesPerFrame(options.sampleRate) * 2;
+    this.threshold = options.speechRmsThreshold;
+    this.hangoverMs = options.speechHangoverMs;
   }
 
   /** connect() was called: the zero of every point in time in the record. */
   started(now: number): void {
-    this.#startedAt = now;
+    this.startedAt = now;
   }
 
   /** The socket opened and the first message (AudioMetadata / start) went out: the greeting clock starts. */
   opened(now: number): void {
-    this.#openAt = now;
-    this.#streamStartAt = now;
+    this.openAt = now;
+    this.streamStartAt = now;
   }
 
   refused(status: number): void {
-    this.#httpStatus = status;
+    this.httpStatus = status;
   }
 
   get refusedStatus(): number | undefined {
-    return this.#httpStatus;
+    return this.httpStatus;
   }
 
   ended(now: number, end: CallEnd): void {
-    this.#end ??= { ...end, at: now };
+    this.end ??= { ...end, at: now };
   }
 
   /** Milliseconds since connect(). */
   sinceStart(at: number): number {
-    return at - (this.#startedAt ?? at);
+    return at - (this.startedAt ?? at);
   }
 
   /** Milliseconds since the stream started (-Infinity before it has). */
   sinceStream(now: number): number {
-    return this.#streamStartAt === undefined ? Number.NEGATIVE_INFINITY : now - this.#streamStartAt;
+    return this.streamStartAt === undefined ? Number.NEGATIVE_INFINITY : now - this.streamStartAt;
   }
 
   startTurn(now: number, label: string | undefined): MeteredTurn {
     const turn: MeteredTurn = {
-      index: this.#turns.length,
+      index: this.turns.length,
       label,
       startedAt: now,
       speechStart: undefined,
@@ -132,8 +132,8 @@ export class CallMeter {
       bytesIn: 0,
       bytesOut: 0,
     };
-    this.#turns.push(turn);
-    this.#lastTurn = turn;
+    this.turns.push(turn);
+    this.lastTurn = turn;
     return turn;
   }
 
@@ -145,18 +145,18 @@ export class CallMeter {
 
   speechEnded(turn: MeteredTurn, now: number): void {
     turn.speechEnd = now;
-    this.#greetingOpen = false;
+    this.greetingOpen = false;
   }
 
   frameSent(bytes: number, buffered: number): void {
-    this.#framesOut += 1;
-    this.#bytesOut += bytes;
-    const turn = this.#lastTurn;
+    this.framesOut += 1;
+    this.bytesOut += bytes;
+    const turn = this.lastTurn;
     if (turn) {
       turn.framesOut += 1;
       turn.bytesOut += bytes;
     }
-    if (buffered > this.#maxBuffered) this.#maxBuffered = buffered;
+    if (buffered > this.maxBuffered) this.maxBuffered = buffered;
   }
 
   /**
@@ -164,26 +164,26 @@ export class CallMeter {
    * the reason. Every frame must be exactly 20 ms at the call's rate.
    */
   agentAudio(samples: Pcm16 | undefined, byteLength: number, now: number, invalid?: string): void {
-    this.#framesIn += 1;
-    this.#bytesIn += byteLength;
-    const turn = this.#lastTurn;
+    this.framesIn += 1;
+    this.bytesIn += byteLength;
+    const turn = this.lastTurn;
     if (turn) {
       turn.framesIn += 1;
       turn.bytesIn += byteLength;
     }
-    if (!samples || byteLength !== this.#frameBytes) {
-      const expected = `expected ${this.#frameBytes} (20 ms of PCM16 at ${this.#rate} Hz)`;
+    if (!samples || byteLength !== this.frameBytes) {
+      const expected = `expected ${this.frameBytes} (20 ms of PCM16 at ${this.rate} Hz)`;
       this.error('invalid_frame', invalid ?? `agent audio frame of ${byteLength} bytes; ${expected}`, now);
       if (!samples) return;
     }
-    const audible = rms(samples) >= this.#threshold;
-    const newSpurt = audible && !this.playback.isSpeaking(now, this.#hangoverMs);
-    const ms = durationMs(samples.length, this.#rate);
+    const audible = rms(samples) >= this.threshold;
+    const newSpurt = audible && !this.playback.isSpeaking(now, this.hangoverMs);
+    const ms = durationMs(samples.length, this.rate);
     this.playback.enqueue(now, ms, audible);
     if (!audible) return;
-    if (this.#greetingOpen) {
-      this.#greetingFirstAudio ??= now;
-      this.#greetingSpeechMs += ms;
+    if (this.greetingOpen) {
+      this.greetingFirstAudio ??= now;
+      this.greetingSpeechMs += ms;
     }
     // The reply is the first new spurt of agent speech after the caller stopped: audio still playing from
     // before (a greeting the server did not stop) is not an answer.
@@ -199,7 +199,7 @@ export class CallMeter {
   /** StopAudio / audio_stop: the queue is flushed; it ends a barge-in. */
   agentStopped(now: number): void {
     this.playback.stop(now);
-    const turn = this.#lastTurn;
+    const turn = this.lastTurn;
     // A stop while the caller is still speaking is the server's barge-in even if the agent was in a pause.
     const callerSpeaking = turn?.speechStart !== undefined && turn.speechEnd === undefined;
     if (turn && turn.bargeInStop === undefined && (turn.bargeIn || callerSpeaking)) {
@@ -209,41 +209,41 @@ export class CallMeter {
   }
 
   error(kind: CallErrorKind, reason: string, at: number): void {
-    this.#errorCounts[kind] = (this.#errorCounts[kind] ?? 0) + 1;
-    if (this.#errors.length < MAX_ERRORS_KEPT) this.#errors.push({ kind, reason, atMs: this.sinceStart(at) });
+    this.errorCounts[kind] = (this.errorCounts[kind] ?? 0) + 1;
+    if (this.errors.length < MAX_ERRORS_KEPT) this.errors.push({ kind, reason, atMs: this.sinceStart(at) });
   }
 
   record(call: Pick<CallRecord, 'protocol' | 'sessionId' | 'callId'>, now: number): CallRecord {
-    const at = this.#end?.at ?? now;
+    const at = this.end?.at ?? now;
     const rel = (time: number | undefined) => (time === undefined ? undefined : this.sinceStart(time));
     return {
       ...call,
-      connectMs: rel(this.#openAt),
+      connectMs: rel(this.openAt),
       greetingTtfbMs:
-        this.#greetingFirstAudio === undefined || this.#streamStartAt === undefined
+        this.greetingFirstAudio === undefined || this.streamStartAt === undefined
           ? undefined
-          : this.#greetingFirstAudio - this.#streamStartAt,
-      greetingSpeechMs: this.#greetingSpeechMs,
-      turns: this.#turns.map((turn) => this.#turnRecord(turn)),
-      errors: [...this.#errors],
-      errorCounts: { ...this.#errorCounts },
-      httpStatus: this.#httpStatus,
-      closeCode: this.#end?.closeCode,
-      closeReason: this.#end?.closeReason,
-      endedBy: this.#end?.endedBy,
-      durationMs: this.#startedAt === undefined ? 0 : this.sinceStart(at),
-      framesIn: this.#framesIn,
-      framesOut: this.#framesOut,
-      bytesIn: this.#bytesIn,
-      bytesOut: this.#bytesOut,
+          : this.greetingFirstAudio - this.streamStartAt,
+      greetingSpeechMs: this.greetingSpeechMs,
+      turns: this.turns.map((turn) => this.turnRecord(turn)),
+      errors: [...this.errors],
+      errorCounts: { ...this.errorCounts },
+      httpStatus: this.httpStatus,
+      closeCode: this.end?.closeCode,
+      closeReason: this.end?.closeReason,
+      endedBy: this.end?.endedBy,
+      durationMs: this.startedAt === undefined ? 0 : this.sinceStart(at),
+      framesIn: this.framesIn,
+      framesOut: this.framesOut,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
       agentPlayedMs: this.playback.playedMs(at),
       agentDroppedMs: this.playback.droppedMs,
       agentStops: this.playback.stops,
-      maxBufferedBytes: this.#maxBuffered,
+      maxBufferedBytes: this.maxBuffered,
     };
   }
 
-  #turnRecord(turn: MeteredTurn): TurnRecord {
+  private turnRecord(turn: MeteredTurn): TurnRecord {
     const end = turn.speechEnd;
     const first = turn.firstAgentAudio;
     const onset = turn.speechStart ?? turn.startedAt;

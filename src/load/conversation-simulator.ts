@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import type { CallRecord } from './call-record.ts';
 import { LiveStats, type TimelinePoint } from './report.ts';
@@ -68,7 +69,7 @@ export class ConversationSimulator {
     const sampler = setInterval(() => this.sample(t0), 1000);
     try {
       const lanes = Array.from({ length: Math.min(concurrency, conversations) }, async (_, lane) => {
-        await sleep((rampUpS * 1000 * lane) / concurrency, stopSignal);
+        await pause((rampUpS * 1000 * lane) / concurrency, stopSignal);
         while (!stopSignal.aborted && this.started < conversations) {
           this.started += 1;
           this.records.push(await this.call(stopSignal));
@@ -126,7 +127,7 @@ export class ConversationSimulator {
     signal: AbortSignal,
   ): Promise<void> {
     // A barge-in speaks this long into the reply that is playing; otherwise the caller pauses first.
-    await sleep(turn.bargeInMs ?? turn.pauseMs, signal);
+    await pause(turn.bargeInMs ?? turn.pauseMs, signal);
     if (signal.aborted) return;
     if (turn.kind === 'dtmf') caller.sendDtmf(turn.digits);
     else await caller.say(turn.samples, { label: turn.label });
@@ -161,15 +162,6 @@ export class ConversationSimulator {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
+/** Waits `ms`, or less when `signal` aborts (the run is stopping). */
+const pause = (ms: number, signal: AbortSignal): Promise<unknown> =>
+  sleep(ms, undefined, { signal }).catch(() => undefined);

@@ -230,7 +230,7 @@ const TARGET_BINS = 30;
  * and, for overall metrics, the raw values to bin for the distribution plot.
  */
 class Samples {
-  readonly #histogram: Histogram = build({
+  private readonly histogram: Histogram = build({
     // Not 'packed': in hdr-histogram-js 3.0.1 it gives wrong percentiles at 4 significant digits.
     bitBucketSize: 32,
     useWebAssembly: false,
@@ -239,35 +239,35 @@ class Samples {
     highestTrackableValue: INITIAL_HIGHEST_UNITS,
     numberOfSignificantValueDigits: 4,
   });
-  readonly #values: number[] | undefined;
-  #count = 0;
-  #sum = 0;
-  #max = 0;
+  private readonly values: number[] | undefined;
+  private count = 0;
+  private sum = 0;
+  private max = 0;
 
   constructor(keepValues: boolean) {
-    this.#values = keepValues ? [] : undefined;
+    this.values = keepValues ? [] : undefined;
   }
 
   add(ms: number | undefined): void {
     if (ms === undefined || !Number.isFinite(ms)) return;
     // Clock jitter between two performance.now() readings must not make a negative sample.
     const value = Math.max(0, ms);
-    this.#histogram.recordValue(Math.round(value * UNITS_PER_MS));
-    this.#values?.push(value);
-    this.#count += 1;
-    this.#sum += value;
-    if (value > this.#max) this.#max = value;
+    this.histogram.recordValue(Math.round(value * UNITS_PER_MS));
+    this.values?.push(value);
+    this.count += 1;
+    this.sum += value;
+    if (value > this.max) this.max = value;
   }
 
   percentiles(): Percentiles {
-    if (this.#count === 0)
+    if (this.count === 0)
       return { count: 0, mean: null, p50: null, p75: null, p90: null, p95: null, p99: null, max: null };
-    const max = round(this.#max);
+    const max = round(this.max);
     const at = (percentile: number) =>
-      Math.min(max, round(this.#histogram.getValueAtPercentile(percentile) / UNITS_PER_MS));
+      Math.min(max, round(this.histogram.getValueAtPercentile(percentile) / UNITS_PER_MS));
     return {
-      count: this.#count,
-      mean: round(this.#sum / this.#count),
+      count: this.count,
+      mean: round(this.sum / this.count),
       p50: at(50),
       p75: at(75),
       p90: at(90),
@@ -278,11 +278,11 @@ class Samples {
   }
 
   distribution(): Distribution {
-    const values = this.#values ?? [];
+    const values = this.values ?? [];
     if (values.length === 0) return { from_ms: 0, bin_ms: 0, counts: [], above: 0 };
     const min = values.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
-    const p99 = this.#histogram.getValueAtPercentile(99) / UNITS_PER_MS;
-    const top = Math.min(this.#max, Math.max(p99 * 1.5, min + 1));
+    const p99 = this.histogram.getValueAtPercentile(99) / UNITS_PER_MS;
+    const top = Math.min(this.max, Math.max(p99 * 1.5, min + 1));
     const binMs = niceStep((top - min) / TARGET_BINS);
     const from = Math.floor(min / binMs) * binMs;
     const bins = Math.max(1, Math.floor((top - from) / binMs) + 1);
@@ -325,50 +325,50 @@ export interface LiveSnapshot {
  * counts the call and its errors, not its turns again).
  */
 export class LiveStats {
-  readonly #window: Float64Array;
-  #filled = 0;
-  #next = 0;
-  #replies = 0;
-  #active = 0;
-  #done = 0;
-  #failed = 0;
-  #errors = 0;
+  private readonly window: Float64Array;
+  private filled = 0;
+  private next = 0;
+  private replies = 0;
+  private active = 0;
+  private done = 0;
+  private failed = 0;
+  private errors = 0;
 
   constructor(options: { readonly window?: number } = {}) {
     const window = options.window ?? 200;
     if (!Number.isInteger(window) || window < 1) throw new RangeError(`window must be ≥ 1, not ${window}`);
-    this.#window = new Float64Array(window);
+    this.window = new Float64Array(window);
   }
 
   callStarted(): void {
-    this.#active += 1;
+    this.active += 1;
   }
 
   addTurn(turn: { readonly voiceToVoiceMs?: number | undefined }): void {
     const value = turn.voiceToVoiceMs;
     if (value === undefined || !Number.isFinite(value)) return;
-    this.#window[this.#next] = Math.max(0, value);
-    this.#next = (this.#next + 1) % this.#window.length;
-    this.#filled = Math.min(this.#filled + 1, this.#window.length);
-    this.#replies += 1;
+    this.window[this.next] = Math.max(0, value);
+    this.next = (this.next + 1) % this.window.length;
+    this.filled = Math.min(this.filled + 1, this.window.length);
+    this.replies += 1;
   }
 
   callEnded(record: CallRecord): void {
-    this.#active = Math.max(0, this.#active - 1);
-    this.#done += 1;
-    if (isFailedCall(record)) this.#failed += 1;
-    for (const count of Object.values(record.errorCounts)) this.#errors += count;
+    this.active = Math.max(0, this.active - 1);
+    this.done += 1;
+    if (isFailedCall(record)) this.failed += 1;
+    for (const count of Object.values(record.errorCounts)) this.errors += count;
   }
 
   snapshot(): LiveSnapshot {
-    const sorted = this.#window.slice(0, this.#filled).sort();
+    const sorted = this.window.slice(0, this.filled).sort();
     return {
-      active: this.#active,
-      done: this.#done,
-      completed: this.#done - this.#failed,
-      failed: this.#failed,
-      errors: this.#errors,
-      replies: this.#replies,
+      active: this.active,
+      done: this.done,
+      completed: this.done - this.failed,
+      failed: this.failed,
+      errors: this.errors,
+      replies: this.replies,
       voice_to_voice_p50_ms: nearestRank(sorted, 50),
       voice_to_voice_p95_ms: nearestRank(sorted, 95),
     };

@@ -112,111 +112,108 @@ export class SimulatedCaller implements PacingListener {
   /** Resolves with the record when the call has ended, however it ended. */
   readonly done: Promise<CallRecord>;
 
-  readonly #options: SimulatedCallerOptions;
-  readonly #wire: CallerWire;
-  readonly #clock: PacingClock;
-  readonly #meter: CallMeter;
-  readonly #threshold: number;
-  readonly #participant: string;
-  readonly #markEveryTicks: number;
-  readonly #maxEnvelopes: number;
-  readonly #silence: EncodedFrames;
-  #resolveDone!: (record: CallRecord) => void;
-  #state: CallerState = 'idle';
-  #ws: WebSocket | undefined;
-  #connecting: Promise<boolean> | undefined;
-  #resolveConnect: ((open: boolean) => void) | undefined;
-  #unsubscribe: (() => void) | undefined;
-  #hangupRequested = false;
-  #hangupTimer: NodeJS.Timeout | undefined;
-  #sessionEnded = false;
-  #everOpen = false;
-  readonly #queue: Utterance[] = [];
-  #current: Utterance | undefined;
-  readonly #waiters = new Waiters();
-  readonly #envelopes: EnvelopeReceived[] = [];
-  #lastMark = -1;
+  private readonly options: SimulatedCallerOptions;
+  private readonly wire: CallerWire;
+  private readonly clock: PacingClock;
+  private readonly meter: CallMeter;
+  private readonly threshold: number;
+  private readonly participant: string;
+  private readonly markEveryTicks: number;
+  private readonly maxEnvelopes: number;
+  private readonly silence: EncodedFrames;
+  private resolveDone!: (record: CallRecord) => void;
+  private callState: CallerState = 'idle';
+  private ws: WebSocket | undefined;
+  private connecting: Promise<boolean> | undefined;
+  private resolveConnect: ((open: boolean) => void) | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private hangupRequested = false;
+  private hangupTimer: NodeJS.Timeout | undefined;
+  private sessionEnded = false;
+  private everOpen = false;
+  private readonly queue: Utterance[] = [];
+  private current: Utterance | undefined;
+  private readonly waiters = new Waiters();
+  private readonly received: EnvelopeReceived[] = [];
+  private lastMark = -1;
 
   constructor(options: SimulatedCallerOptions) {
-    this.#options = options;
+    this.options = options;
     this.protocol = options.protocol;
     this.sessionId = options.sessionId ?? randomUUID();
-    this.#wire = WIRES[options.protocol];
-    this.callId = this.#wire.callId(options.callId);
+    this.wire = WIRES[options.protocol];
+    this.callId = this.wire.callId(options.callId);
     this.sampleRate = options.sampleRate ?? 16000;
-    const rates = this.#wire.sampleRates;
+    const rates = this.wire.sampleRates;
     if (!rates.includes(this.sampleRate))
       throw new SimulatedCallerError(
         `${options.protocol} audio is ${rates.join(', ')} Hz, not ${this.sampleRate}`,
       );
-    this.#clock = options.clock ?? sharedPacingClock();
-    this.#threshold = options.speechRmsThreshold ?? 0.01;
-    this.#meter = new CallMeter({
+    this.clock = options.clock ?? sharedPacingClock();
+    this.threshold = options.speechRmsThreshold ?? 0.01;
+    this.meter = new CallMeter({
       sampleRate: this.sampleRate,
-      speechRmsThreshold: this.#threshold,
+      speechRmsThreshold: this.threshold,
       speechHangoverMs: options.speechHangoverMs ?? 200,
     });
-    this.#participant = options.participantRawId ?? '4:+15551230000';
-    this.#markEveryTicks = Math.max(
-      1,
-      Math.round((options.playedMarkIntervalMs ?? 100) / this.#clock.frameMs),
-    );
-    this.#maxEnvelopes = options.maxEnvelopes ?? 10_000;
+    this.participant = options.participantRawId ?? '4:+15551230000';
+    this.markEveryTicks = Math.max(1, Math.round((options.playedMarkIntervalMs ?? 100) / this.clock.frameMs));
+    this.maxEnvelopes = options.maxEnvelopes ?? 10_000;
     const silence = [new Int16Array(samplesPerFrame(this.sampleRate))];
     // One silence frame per caller: its timestamp slot is rewritten every send.
-    this.#silence = this.#wire.encodeFrames(silence, this.#participant);
-    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    this.silence = this.wire.encodeFrames(silence, this.participant);
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
   }
 
   get state(): CallerState {
-    return this.#state;
+    return this.callState;
   }
 
   /** Browser envelopes received so far, oldest first. */
   get envelopes(): readonly EnvelopeReceived[] {
-    return this.#envelopes;
+    return this.received;
   }
 
   /** Payloads of the envelopes of one type, oldest first. */
   envelopesOfType(type: Envelope['type']): Envelope[] {
-    return this.#envelopes.filter((item) => item.envelope.type === type).map((item) => item.envelope);
+    return this.received.filter((item) => item.envelope.type === type).map((item) => item.envelope);
   }
 
   /** Opens the socket and starts the stream; resolves false (with the reason recorded) if that fails. */
   connect(): Promise<boolean> {
-    if (this.#connecting) return this.#connecting;
-    this.#connecting = new Promise<boolean>((resolve) => (this.#resolveConnect = resolve));
-    this.#meter.started(performance.now());
-    this.#state = 'connecting';
-    const { signal } = this.#options;
+    if (this.connecting) return this.connecting;
+    this.connecting = new Promise<boolean>((resolve) => (this.resolveConnect = resolve));
+    this.meter.started(performance.now());
+    this.callState = 'connecting';
+    const { signal } = this.options;
     if (signal?.aborted) {
-      this.#hangupRequested = true;
-      this.#finish(undefined, undefined);
-      return this.#connecting;
+      this.hangupRequested = true;
+      this.finish(undefined, undefined);
+      return this.connecting;
     }
-    signal?.addEventListener('abort', this.#onAbort, { once: true });
+    signal?.addEventListener('abort', this.onAbort, { once: true });
     let ws: WebSocket;
     try {
-      const url = callerUrl(this.#options.url, this.protocol, this.sessionId, this.callId);
+      const url = callerUrl(this.options.url, this.protocol, this.sessionId, this.callId);
       ws = new WebSocket(url, {
-        headers: { ...this.#wire.headers(this.callId), ...this.#options.headers },
-        handshakeTimeout: this.#options.connectTimeoutMs ?? 10_000,
+        headers: { ...this.wire.headers(this.callId), ...this.options.headers },
+        handshakeTimeout: this.options.connectTimeoutMs ?? 10_000,
         // Compression would cost the generator more CPU than the whole call; phones do not compress.
         perMessageDeflate: false,
-        ...(this.#options.zeroMask === false ? {} : { generateMask: (mask: Buffer) => void mask.fill(0) }),
+        ...(this.options.zeroMask === false ? {} : { generateMask: (mask: Buffer) => void mask.fill(0) }),
       });
     } catch (err) {
-      this.#error('connect_failed', errorMessage(err));
-      this.#finish(undefined, undefined);
-      return this.#connecting;
+      this.error('connect_failed', errorMessage(err));
+      this.finish(undefined, undefined);
+      return this.connecting;
     }
-    this.#ws = ws;
-    ws.on('open', this.#onOpen);
-    ws.on('unexpected-response', this.#onUnexpectedResponse);
-    ws.on('message', this.#onMessage);
-    ws.on('error', this.#onError);
-    ws.on('close', (code: number, reason: Buffer) => this.#finish(code, reason.toString()));
-    return this.#connecting;
+    this.ws = ws;
+    ws.on('open', this.onOpen);
+    ws.on('unexpected-response', this.onUnexpectedResponse);
+    ws.on('message', this.onMessage);
+    ws.on('error', this.onError);
+    ws.on('close', (code: number, reason: Buffer) => this.finish(code, reason.toString()));
+    return this.connecting;
   }
 
   /**
@@ -226,17 +223,17 @@ export class SimulatedCaller implements PacingListener {
    * are cached for every caller that says it.
    */
   say(audio: Pcm16, options: SayOptions = {}): Promise<boolean> {
-    if (this.#state === 'closed') return Promise.resolve(false);
-    const frames = prepareUtterance(audio, this.#wire, this.sampleRate, this.#participant, this.#threshold);
+    if (this.callState === 'closed') return Promise.resolve(false);
+    const frames = prepareUtterance(audio, this.wire, this.sampleRate, this.participant, this.threshold);
     if (frames.frames.length === 0) return Promise.resolve(true);
     return new Promise<boolean>((done) => {
-      this.#queue.push({ frames, label: options.label, next: 0, turn: undefined, done });
+      this.queue.push({ frames, label: options.label, next: 0, turn: undefined, done });
     });
   }
 
   /** Resolves when agent speech is playing: at once if it is, else with the next speech frame. */
   waitForAgentSpeech(options: WaitOptions): Promise<WaitResult> {
-    return this.#wait((now) => this.#meter.playback.isSpeaking(now), options, 'agent speech');
+    return this.wait((now) => this.meter.playback.isSpeaking(now), options, 'agent speech');
   }
 
   /**
@@ -244,9 +241,9 @@ export class SimulatedCaller implements PacingListener {
    * queued counts as playing). It may resolve at once: wait for agent speech first to wait for a reply.
    */
   waitForAgentSilence(options: SilenceWaitOptions): Promise<WaitResult> {
-    return this.#wait(
+    return this.wait(
       (now) =>
-        Math.min(this.#meter.playback.quietForMs(now), this.#meter.sinceStream(now)) >= options.silenceMs,
+        Math.min(this.meter.playback.quietForMs(now), this.meter.sinceStream(now)) >= options.silenceMs,
       options,
       `${options.silenceMs} ms of agent silence`,
     );
@@ -257,35 +254,35 @@ export class SimulatedCaller implements PacingListener {
     if (!DTMF_DIGITS.test(digits))
       throw new SimulatedCallerError(`not DTMF digits: ${JSON.stringify(digits)}`);
     let sent = true;
-    for (const message of this.#wire.dtmf(digits)) sent = this.#sendText(message) && sent;
+    for (const message of this.wire.dtmf(digits)) sent = this.sendMessage(message) && sent;
     return sent;
   }
 
   /** Sends typed text (browser only) as a turn of its own; false if not connected. */
   sendText(text: string): boolean {
-    const { text: encode } = this.#wire;
+    const { text: encode } = this.wire;
     if (!encode) throw new SimulatedCallerError('sendText is a browser-protocol message');
-    if (!this.#sendText(encode(text))) return false;
+    if (!this.sendMessage(encode(text))) return false;
     const now = performance.now();
-    const turn = this.#meter.startTurn(now, 'text');
-    this.#meter.speechStarted(turn, now);
-    this.#meter.speechEnded(turn, now);
+    const turn = this.meter.startTurn(now, 'text');
+    this.meter.speechStarted(turn, now);
+    this.meter.speechEnded(turn, now);
     return true;
   }
 
   /** Ends the call (close 1000) and resolves with its record once the socket has closed. */
   hangup(): Promise<CallRecord> {
-    if (this.#state === 'closed') return this.done;
-    this.#hangupRequested = true;
-    const ws = this.#ws;
-    if (this.#state === 'idle' || !ws) {
-      this.#finish(undefined, undefined);
-    } else if (this.#state === 'connecting') {
+    if (this.callState === 'closed') return this.done;
+    this.hangupRequested = true;
+    const ws = this.ws;
+    if (this.callState === 'idle' || !ws) {
+      this.finish(undefined, undefined);
+    } else if (this.callState === 'connecting') {
       ws.terminate();
     } else {
       ws.close(1000, 'caller hung up');
       // A server that never answers the close frame does not keep the caller alive.
-      this.#hangupTimer ??= setTimeout(() => ws.terminate(), 2000);
+      this.hangupTimer ??= setTimeout(() => ws.terminate(), 2000);
     }
     return this.done;
   }
@@ -293,176 +290,175 @@ export class SimulatedCaller implements PacingListener {
   /** What the call measured so far (a snapshot; complete once `done` has resolved). */
   record(): CallRecord {
     const call = { protocol: this.protocol, sessionId: this.sessionId, callId: this.callId };
-    return this.#meter.record(call, performance.now());
+    return this.meter.record(call, performance.now());
   }
 
   /** One beat of the shared clock: the next frame of the current utterance, or silence. */
   onTick(tick: PacingTick): void {
-    const ws = this.#ws;
+    const ws = this.ws;
     // Not after hangup() either: the socket is closing then.
-    if (this.#state !== 'open' || !ws || ws.readyState !== WebSocket.OPEN) return;
+    if (this.callState !== 'open' || !ws || ws.readyState !== WebSocket.OPEN) return;
     try {
       const now = performance.now();
       let frame: Buffer;
       let timestampOffset: number;
-      const utterance = (this.#current ??= this.#queue.shift());
+      const utterance = (this.current ??= this.queue.shift());
       if (utterance) {
         const i = utterance.next;
-        const turn = (utterance.turn ??= this.#meter.startTurn(now, utterance.label));
-        if (i === utterance.frames.firstSpeech) this.#meter.speechStarted(turn, now);
-        if (i === utterance.frames.lastSpeech) this.#meter.speechEnded(turn, now);
+        const turn = (utterance.turn ??= this.meter.startTurn(now, utterance.label));
+        if (i === utterance.frames.firstSpeech) this.meter.speechStarted(turn, now);
+        if (i === utterance.frames.lastSpeech) this.meter.speechEnded(turn, now);
         frame = utterance.frames.frames[i]!;
         timestampOffset = utterance.frames.timestampOffset;
         utterance.next = i + 1;
       } else {
-        frame = this.#silence.frames[0]!;
-        timestampOffset = this.#silence.timestampOffset;
+        frame = this.silence.frames[0]!;
+        timestampOffset = this.silence.timestampOffset;
       }
       stampTimestamp(frame, timestampOffset, tick.isoTime);
-      ws.send(frame, { binary: this.#wire.binaryAudio });
-      this.#meter.frameSent(frame.length, ws.bufferedAmount);
+      ws.send(frame, { binary: this.wire.binaryAudio });
+      this.meter.frameSent(frame.length, ws.bufferedAmount);
       if (utterance && utterance.next === utterance.frames.frames.length) {
-        this.#current = undefined;
+        this.current = undefined;
         utterance.done(true);
       }
-      if (tick.index % this.#markEveryTicks === 0) this.#sendPlayedMark(now);
-      this.#checkWaiters(now);
+      if (tick.index % this.markEveryTicks === 0) this.sendPlayedMark(now);
+      this.checkWaiters(now);
     } catch (err) {
-      this.#error('socket_error', `sending: ${errorMessage(err)}`);
+      this.error('socket_error', `sending: ${errorMessage(err)}`);
     }
   }
 
-  readonly #onOpen = (): void => {
-    const ws = this.#ws!;
-    this.#state = 'open';
-    this.#everOpen = true;
-    ws.send(this.#wire.startMessage(this.sampleRate));
-    this.#meter.opened(performance.now());
-    this.#unsubscribe = this.#clock.add(this);
-    this.#resolveConnect?.(true);
+  private readonly onOpen = (): void => {
+    const ws = this.ws!;
+    this.callState = 'open';
+    this.everOpen = true;
+    ws.send(this.wire.startMessage(this.sampleRate));
+    this.meter.opened(performance.now());
+    this.unsubscribe = this.clock.add(this);
+    this.resolveConnect?.(true);
   };
 
-  readonly #onUnexpectedResponse = (_request: unknown, response: IncomingMessage): void => {
-    this.#meter.refused(response.statusCode ?? 0);
+  private readonly onUnexpectedResponse = (_request: unknown, response: IncomingMessage): void => {
+    this.meter.refused(response.statusCode ?? 0);
     void refusalOf(response).then((reason) => {
-      this.#error('upgrade_refused', reason);
-      this.#ws?.terminate();
+      this.error('upgrade_refused', reason);
+      this.ws?.terminate();
     });
   };
 
-  readonly #onError = (err: Error): void => {
-    if (this.#state === 'connecting') {
+  private readonly onError = (err: Error): void => {
+    if (this.callState === 'connecting') {
       // After a refused upgrade, ws reports its own abort of the handshake: already recorded.
-      if (this.#meter.refusedStatus !== undefined || this.#hangupRequested) return;
+      if (this.meter.refusedStatus !== undefined || this.hangupRequested) return;
       const timedOut = /handshake has timed out/i.test(err.message);
-      this.#error(timedOut ? 'connect_timeout' : 'connect_failed', errorMessage(err));
-    } else if (this.#state === 'open' && !this.#hangupRequested) {
-      this.#error('socket_error', errorMessage(err));
+      this.error(timedOut ? 'connect_timeout' : 'connect_failed', errorMessage(err));
+    } else if (this.callState === 'open' && !this.hangupRequested) {
+      this.error('socket_error', errorMessage(err));
     }
   };
 
-  readonly #onAbort = (): void => {
+  private readonly onAbort = (): void => {
     void this.hangup();
   };
 
-  readonly #onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+  private readonly onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
     const now = performance.now();
     const bytes = Buffer.isBuffer(data)
       ? data
       : Array.isArray(data)
         ? Buffer.concat(data)
         : Buffer.from(data);
-    const message = this.#wire.read(bytes, isBinary);
+    const message = this.wire.read(bytes, isBinary);
     switch (message.kind) {
       case 'audio':
-        this.#meter.agentAudio(message.samples, message.samples.byteLength, now);
-        this.#checkWaiters(now);
+        this.meter.agentAudio(message.samples, message.samples.byteLength, now);
+        this.checkWaiters(now);
         return;
       case 'stop':
-        this.#onStop(now, message.untilMs);
+        this.onStop(now, message.untilMs);
         return;
       case 'envelope':
-        if (message.envelope.type === 'session_end') this.#sessionEnded = true;
-        if (this.#envelopes.length < this.#maxEnvelopes)
-          this.#envelopes.push({ atMs: this.#meter.sinceStart(now), envelope: message.envelope });
+        if (message.envelope.type === 'session_end') this.sessionEnded = true;
+        if (this.received.length < this.maxEnvelopes)
+          this.received.push({ atMs: this.meter.sinceStart(now), envelope: message.envelope });
         return;
       case 'invalid_frame':
         // A frame that arrived but cannot be played (not whole samples, or not 20 ms).
-        this.#meter.agentAudio(undefined, message.bytes, now, message.reason);
+        this.meter.agentAudio(undefined, message.bytes, now, message.reason);
         return;
       case 'malformed_message':
-        this.#error('malformed_message', message.reason, now);
+        this.error('malformed_message', message.reason, now);
         return;
       case 'control':
         return;
     }
   };
 
-  #onStop(now: number, untilMs: number | undefined): void {
-    this.#meter.agentStopped(now);
+  private onStop(now: number, untilMs: number | undefined): void {
+    this.meter.agentStopped(now);
     // The flushed audio counts as elapsed: our played counter goes on from the server's output position.
-    if (untilMs !== undefined) this.#meter.playback.resume(untilMs);
+    if (untilMs !== undefined) this.meter.playback.resume(untilMs);
     // Tell the server at once what was heard: it truncates the agent's reply to that.
-    this.#sendPlayedMark(now);
+    this.sendPlayedMark(now);
   }
 
   /** Tells the server how much agent audio played, where the protocol has played marks. */
-  #sendPlayedMark(now: number): void {
-    const { playedMark } = this.#wire;
+  private sendPlayedMark(now: number): void {
+    const { playedMark } = this.wire;
     if (!playedMark) return;
-    const played = Math.round(this.#meter.playback.playedMs(now));
-    if (played === this.#lastMark) return;
-    if (this.#sendText(playedMark(played))) this.#lastMark = played;
+    const played = Math.round(this.meter.playback.playedMs(now));
+    if (played === this.lastMark) return;
+    if (this.sendMessage(playedMark(played))) this.lastMark = played;
   }
 
-  #sendText(message: string): boolean {
-    const ws = this.#ws;
-    if (this.#state !== 'open' || !ws) return false;
+  private sendMessage(message: string): boolean {
+    const ws = this.ws;
+    if (this.callState !== 'open' || !ws) return false;
     ws.send(message);
     return true;
   }
 
-  #wait(test: (now: number) => boolean, options: WaitOptions, what: string): Promise<WaitResult> {
+  private wait(test: (now: number) => boolean, options: WaitOptions, what: string): Promise<WaitResult> {
     const now = performance.now();
-    if (this.#state === 'closed') return Promise.resolve({ ok: false, reason: 'closed' });
-    if (this.#state === 'open' && test(now))
-      return Promise.resolve({ ok: true, atMs: this.#meter.sinceStart(now) });
-    return this.#waiters.add(test, options, () =>
-      this.#error('timeout', `no ${what} within ${options.timeoutMs} ms`),
+    if (this.callState === 'closed') return Promise.resolve({ ok: false, reason: 'closed' });
+    if (this.callState === 'open' && test(now))
+      return Promise.resolve({ ok: true, atMs: this.meter.sinceStart(now) });
+    return this.waiters.add(test, options, () =>
+      this.error('timeout', `no ${what} within ${options.timeoutMs} ms`),
     );
   }
 
-  #checkWaiters(now: number): void {
-    this.#waiters.check(now, this.#meter.sinceStart(now));
+  private checkWaiters(now: number): void {
+    this.waiters.check(now, this.meter.sinceStart(now));
   }
 
-  #error(kind: CallErrorKind, reason: string, at = performance.now()): void {
-    this.#meter.error(kind, reason, at);
+  private error(kind: CallErrorKind, reason: string, at = performance.now()): void {
+    this.meter.error(kind, reason, at);
   }
 
-  #finish(code: number | undefined, reason: string | undefined): void {
-    if (this.#state === 'closed') return;
+  private finish(code: number | undefined, reason: string | undefined): void {
+    if (this.callState === 'closed') return;
     const now = performance.now();
-    this.#state = 'closed';
-    this.#unsubscribe?.();
-    clearTimeout(this.#hangupTimer);
-    this.#options.signal?.removeEventListener('abort', this.#onAbort);
-    if (this.#hangupRequested || !this.#everOpen) {
-      this.#meter.ended(now, {
-        endedBy: this.#hangupRequested ? 'caller' : 'error',
-        ...(this.#everOpen ? { closeCode: code, closeReason: reason } : {}),
+    this.callState = 'closed';
+    this.unsubscribe?.();
+    clearTimeout(this.hangupTimer);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    if (this.hangupRequested || !this.everOpen) {
+      this.meter.ended(now, {
+        endedBy: this.hangupRequested ? 'caller' : 'error',
+        ...(this.everOpen ? { closeCode: code, closeReason: reason } : {}),
       });
     } else {
-      if (!this.#wire.closesNormally(code, this.#sessionEnded))
-        this.#error('server_closed', `server closed the call: ${code ?? '?'} ${reason ?? ''}`.trim(), now);
-      this.#meter.ended(now, { endedBy: 'server', closeCode: code, closeReason: reason });
+      if (!this.wire.closesNormally(code, this.sessionEnded))
+        this.error('server_closed', `server closed the call: ${code ?? '?'} ${reason ?? ''}`.trim(), now);
+      this.meter.ended(now, { endedBy: 'server', closeCode: code, closeReason: reason });
     }
-    for (const utterance of [...(this.#current ? [this.#current] : []), ...this.#queue])
-      utterance.done(false);
-    this.#current = undefined;
-    this.#queue.length = 0;
-    this.#waiters.close();
-    this.#resolveConnect?.(false);
-    this.#resolveDone(this.record());
+    for (const utterance of [...(this.current ? [this.current] : []), ...this.queue]) utterance.done(false);
+    this.current = undefined;
+    this.queue.length = 0;
+    this.waiters.close();
+    this.resolveConnect?.(false);
+    this.resolveDone(this.record());
   }
 }

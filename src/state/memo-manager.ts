@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { SessionStore } from './session-store.ts';
@@ -212,7 +213,7 @@ export class MemoManager {
         await this.persist();
       } catch (err) {
         if (Date.now() >= deadline) throw err;
-        await new Promise((resolve) => setTimeout(resolve, RETRY_BASE_MS));
+        await sleep(RETRY_BASE_MS);
       }
     }
   }
@@ -262,8 +263,7 @@ export class MemoManager {
       this.base = result.current ?? { ...this.base, version: 0 };
       this.view = { ...this.base, ...applyChanges(this.base, this.pending, this.options.budget) };
       // A writer busy on the same session wins while it is busy; back off a little between tries.
-      if (attempt > 2)
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(attempt, 20)));
+      if (attempt > 2) await sleep(Math.random() * Math.min(attempt, 20));
     }
   }
 }

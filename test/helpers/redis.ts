@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createClient } from 'redis';
@@ -66,7 +67,7 @@ export async function spawnRedisServer(
       child.kill('SIGKILL');
       throw new Error(`redis-server on port ${port} did not answer within 5 s`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   return {
     url,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -50,7 +51,7 @@ describe('dashboard relay', () => {
       server.services.bus.publish(envelope('user_transcript', { sessionId: 'call-1' }, { n: 1 }));
       server.services.bus.publish(envelope('user_transcript', { sessionId: 'call-2' }, { n: 2 }));
       await until(() => feed.received.length >= 1);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       expect(feed.received.map((e) => e.payload.n)).toEqual([1]);
 
       feed.ws.send(Buffer.from([1, 2, 3]), { binary: true });
@@ -124,7 +125,7 @@ describe('dashboard relay', () => {
       const [a, b] = await Promise.all([start({ REDIS_URL: redis.url }), start({ REDIS_URL: redis.url })]);
       try {
         await until(() => a.services.redis!.ready && b.services.redis!.ready);
-        await new Promise((resolve) => setTimeout(resolve, 100)); // both instances subscribed
+        await sleep(100); // both instances subscribed
         const dashboard = await relay(a, 'session_id=call-on-b');
         const alsoOnB = await relay(b, 'session_id=call-on-b');
         for (let n = 0; n < 200; n += 1)
@@ -146,15 +147,15 @@ describe.skipIf('skipReason' in redis)('bus across a Redis restart', () => {
     let restarted: Awaited<ReturnType<typeof spawnRedisServer>> | undefined;
     try {
       await until(() => a.services.redis!.ready && b.services.redis!.ready);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       const dashboard = await relay(a, 'session_id=call-r');
       await server.stop();
       restarted = await spawnRedisServer(server.port);
       await until(() => a.services.redis!.ready && b.services.redis!.ready, 10_000);
-      await new Promise((resolve) => setTimeout(resolve, 1_000)); // the subscriber connection reconnects and resubscribes
+      await sleep(1_000); // the subscriber connection reconnects and resubscribes
       for (let attempt = 0; attempt < 20 && dashboard.received.length === 0; attempt += 1) {
         b.services.bus.publish(envelope('event', { sessionId: 'call-r' }, { n: attempt }));
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await sleep(200);
       }
       expect(dashboard.received.length).toBeGreaterThan(0);
     } finally {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -45,7 +46,7 @@ describe('HTTP API', () => {
 
   it('serves valid Prometheus text with the event-loop lag histogram and HTTP counters', async () => {
     await fetch(`${server.url}/api/v1/health`);
-    await new Promise((resolve) => setTimeout(resolve, 250)); // let the lag sampler observe
+    await sleep(250); // let the lag sampler observe
     const response = await fetch(`${server.url}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
@@ -139,7 +140,7 @@ describe('readiness', () => {
     await withServer({ REDIS_URL: redis.url }, async (server) => {
       let response = await fetch(`${server.url}/api/v1/readiness`);
       for (let i = 0; i < 20 && response.status !== 200; i += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 100)); // Redis connects in the background
+        await sleep(100); // Redis connects in the background
         response = await fetch(`${server.url}/api/v1/readiness`);
       }
       expect(response.status).toBe(200);
@@ -221,7 +222,7 @@ describe('speech services', () => {
           status: 'not_ready',
           checks: { speech: { status: 'unhealthy', error: expect.stringMatching(/loading speech/) } },
         });
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
         answer = await probe();
       }
       expect(answer.status).toBe(200);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
 import { startTestRedis, type TestRedis } from '../helpers/redis.ts';
@@ -14,8 +15,7 @@ function sessionsApi(name: string, env: () => Record<string, string>, skip = fal
     const id = `api-${Math.random().toString(36).slice(2, 10)}`;
     beforeAll(async () => {
       server = await startServer(testConfig(env()), capturingLogger('silent').log);
-      while (server.services.redis && !server.services.redis.ready)
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      while (server.services.redis && !server.services.redis.ready) await sleep(10);
       const memo = await server.services.sessions.load(id);
       memo.ensureSystemPrompt('AuthAgent', 'You authenticate callers.');
       memo.appendToHistory('AuthAgent', 'user', 'My social security number ends in 1234.', {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { text } from 'node:stream/consumers';
@@ -52,7 +53,7 @@ describe('graceful shutdown', () => {
     const closing = server.close();
 
     // New sessions are refused while draining...
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     const refused = new WebSocket(server.url.replace('http', 'ws') + '/test/session');
     refused.on('error', () => {});
     const [, response] = (await once(refused, 'unexpected-response')) as [unknown, IncomingMessage];
@@ -125,7 +126,7 @@ describe('shutdown with a live call', () => {
     if ('skipReason' in started) return console.warn(`SKIPPED: ${started.skipReason}`);
     const server = await startMediaServer({ REDIS_URL: started.url, SHUTDOWN_GRACE_MS: '300' });
     const { redis: manager, speech } = server.services;
-    while (!manager!.ready) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (!manager!.ready) await sleep(10);
     const clientId = await manager!.client.clientId();
     const caller = newCaller(server);
     expect(await caller.connect()).toBe(true);

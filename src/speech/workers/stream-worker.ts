@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 
 /** What a streaming worker sends back for a request: chunks, then `done` or `error`. */
@@ -78,8 +79,7 @@ export class StreamWorker<Req extends { id: number }, Chunk> {
   async stop(graceMs = 2_000): Promise<void> {
     this.stopped = true;
     const deadline = Date.now() + graceMs;
-    while (this.streams.size > 0 && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    while (this.streams.size > 0 && Date.now() < deadline) await sleep(10);
     await this.worker.terminate();
   }
 

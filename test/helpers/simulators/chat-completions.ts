@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import {
   createServer,
@@ -312,14 +313,12 @@ function sendError(response: ServerResponse, reply: ErrorReply): void {
   );
 }
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function sendStream(
   response: ServerResponse,
   reply: StreamReply,
   body: ChatRequestBody,
 ): Promise<void> {
-  if (reply.headerDelayMs) await delay(reply.headerDelayMs);
+  if (reply.headerDelayMs) await sleep(reply.headerDelayMs);
   if (response.destroyed) return;
   response.writeHead(200, {
     'Content-Type': 'text/event-stream; charset=utf-8',
@@ -342,7 +341,7 @@ async function sendStream(
       response.end(`data: ${JSON.stringify(error)}\n\n`);
       return;
     }
-    if (i > 0 && reply.chunkDelayMs) await delay(reply.chunkDelayMs);
+    if (i > 0 && reply.chunkDelayMs) await sleep(reply.chunkDelayMs);
     if (response.destroyed) return;
     // Waiting for each write to reach the socket makes a later stall or cut happen after what was sent.
     const data = `data: ${typeof event === 'string' ? event : JSON.stringify(event)}\n\n`;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOpenAiClient, type OpenAiClientOptions } from '../../../src/llm/openai-client.ts';
@@ -465,7 +466,7 @@ describe('createOpenAiClient against the Chat Completions simulator', () => {
     const events: LlmEvent[] = [];
     for await (const event of client({ timeouts: { idleMs: 100 } }).stream(request())) {
       events.push(event);
-      if (event.type === 'text') await new Promise((resolve) => setTimeout(resolve, 150));
+      if (event.type === 'text') await sleep(150);
     }
     expect(textOf(events)).toBe('slow reader here');
     expect(events.at(-1)?.type).toBe('done');

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TURN_METRICS } from '../../../src/media/cascade/turn-metrics.ts';
 import type { RunningServer } from '../../../src/server/server.ts';
@@ -17,8 +18,6 @@ beforeAll(async () => {
   server = await startMediaServer();
 });
 afterAll(() => server.close());
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a call over ACS media streaming, through the real local speech stack', () => {
   it('greets, understands speech and keypad digits, and keeps only what the caller heard when interrupted', async () => {

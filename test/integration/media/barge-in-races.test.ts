@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../src/server/server.ts';
 import type { ChatMessage } from '../../../src/state/session.ts';
@@ -13,7 +14,6 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const GREETING = 'Hi there from XYZ Insurance! To get started, may I have your full name?';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const spoken = (messages: readonly ChatMessage[]) => messages.filter((m) => m.role === 'assistant');
 
 async function call(sessionId: string) {

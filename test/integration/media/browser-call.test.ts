@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TURN_METRICS } from '../../../src/media/cascade/turn-metrics.ts';
 import type { RunningServer } from '../../../src/server/server.ts';
@@ -25,7 +26,7 @@ describe('a browser conversation, through the real local speech stack', () => {
     // The ZIP code spoken: the flow asked the recognizer for its digits grammar.
     await caller.say(await callerSpeech('six zero six zero one'));
     expect((await caller.waitForAgentSpeech({ timeoutMs: 8000 })).ok).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sleep(1500);
     await exchange(caller, await callerSpeech('I have a question about my policy.'));
     const record = await caller.hangup();
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -23,7 +24,7 @@ async function connectCall(query: string, headers: Record<string, string> = {}):
   ws.send(encodeAcsMetadata(16000));
   await until(() => server.services.connections.activeSessions() > 0);
   // The greeting is in the session's history once the call has started.
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await sleep(200);
   ws.close();
   await once(ws, 'close');
 }

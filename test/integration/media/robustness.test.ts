@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -88,7 +89,7 @@ describe('media sockets under bad input', () => {
       const lifetime = (i * 37) % 700; // 0-700 ms: before metadata, while loading, mid-greeting
       if (i % 5 !== 0) ws.send(encodeAcsMetadata(16000));
       const pump = setInterval(() => ws.readyState === ws.OPEN && ws.send(frame()), 20);
-      await new Promise((resolve) => setTimeout(resolve, lifetime));
+      await sleep(lifetime);
       clearInterval(pump);
       if (i % 3 === 0)
         ws.terminate(); // no close handshake

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { expect, it } from 'vitest';
 import { initTracing } from '../../../src/telemetry/tracing.ts';
@@ -26,7 +27,7 @@ it('traces a call as a tree: call → turn → stt / agent / tts, agent → tool
     await caller.hangup();
     await until(() => exporter.getFinishedSpans().some((s) => s.name === 'call'), 5000);
 
-    await new Promise((resolve) => setTimeout(resolve, 300)); // the last turn ends as the call closes
+    await sleep(300); // the last turn ends as the call closes
     const spans = exporter.getFinishedSpans();
     if (process.env.DEBUG_SPANS)
       for (const s of spans) console.log(s.name, s.spanContext().spanId, s.parentSpanContext?.spanId);

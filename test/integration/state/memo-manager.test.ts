@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoManager, trim, type MemoOptions } from '../../../src/state/memo-manager.ts';
@@ -21,7 +22,7 @@ async function connectedStore(url: string): Promise<RedisSessionStore> {
   const manager = new RedisManager({ url, commandTimeoutMs: 500 }, log);
   managers.push(manager);
   manager.start();
-  while (!manager.ready) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (!manager.ready) await sleep(10);
   return new RedisSessionStore(manager, 600, log);
 }
 
@@ -76,7 +77,7 @@ describe('MemoManager', () => {
         const manager = new RedisManager(url, log);
         managers.push(manager);
         manager.start();
-        while (!manager.ready) await new Promise((resolve) => setTimeout(resolve, 10));
+        while (!manager.ready) await sleep(10);
         const sessions = new SessionMemory(
           testConfig({ REDIS_URL: url, ...env }),
           manager,
@@ -178,11 +179,11 @@ describe.skipIf('skipReason' in redis)('Redis outage', () => {
     await server.stop(); // Redis goes away mid-call
     for (let i = 3; i < 8; i += 1) {
       turn(i);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
     expect(memo.history()).toHaveLength(16); // the call goes on from memory
     expect(memo.unsaved).toBeGreaterThan(0);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await sleep(600);
     expect(failures.length).toBeGreaterThan(0);
     const restarted = await spawnRedisServer(server.port); // Redis comes back, empty (it keeps nothing on disk)
     try {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
 import { describe, expect, it } from 'vitest';
 import { RedisManager, type RedisCredentials } from '../../../src/state/redis-manager.ts';
@@ -21,15 +22,15 @@ describe('RedisManager', () => {
     const redis = new RedisManager({ url: server.url, credentials }, log);
     try {
       redis.start();
-      while (!redis.ready) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (!redis.ready) await sleep(10);
       await redis.setValue('k', 'v', { ttlSeconds: 60 });
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
       expect(issued.slice(0, 2)).toEqual(['token-1', 'token-2']);
       // Revoke the first token and drop the connections: they come back with fresh credentials.
       await admin.sendCommand(['ACL', 'SETUSER', 'voice-app', '<token-1']);
       await admin.sendCommand(['CLIENT', 'KILL', 'USER', 'voice-app']);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      while (!redis.ready) await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(300);
+      while (!redis.ready) await sleep(10);
       expect(await redis.getValue('k')).toBe('v');
       expect(lines().filter((l) => l['msg'] === 'redis re-authentication failed; retrying in 10 s')).toEqual(
         [],
@@ -46,7 +47,7 @@ describe('RedisManager', () => {
     const redis = new RedisManager({ url: server.url, commandTimeoutMs: 200 }, capturingLogger('silent').log);
     try {
       redis.start();
-      while (!redis.ready) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (!redis.ready) await sleep(10);
       await server.stop();
       const started = performance.now();
       await expect(redis.getValue('k')).rejects.toThrow(/redis GET failed/);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySessionStore } from '../../../src/state/memory-store.ts';
 import { RedisManager } from '../../../src/state/redis-manager.ts';
@@ -15,7 +16,7 @@ async function redisStore(ttlSeconds: number): Promise<SessionStore> {
   if ('skipReason' in redis) throw new Error(redis.skipReason);
   manager ??= new RedisManager(redis.url, log);
   manager.start();
-  while (!manager.ready) await new Promise((resolve) => setTimeout(resolve, 10));
+  while (!manager.ready) await sleep(10);
   return new RedisSessionStore(manager, ttlSeconds, log);
 }
 
@@ -61,7 +62,7 @@ function contract(name: string, make: (ttlSeconds: number) => Promise<SessionSto
       const short = await make(1);
       const id = unique('s');
       await short.save(id, content(1), 0);
-      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await sleep(1_100);
       expect(await short.load(id)).toBeUndefined();
     });
 
@@ -69,11 +70,11 @@ function contract(name: string, make: (ttlSeconds: number) => Promise<SessionSto
       const short = await make(1);
       const id = unique('s');
       await short.save(id, content(1), 0);
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      await sleep(600);
       await short.save(id, content(2), 1);
-      await new Promise((resolve) => setTimeout(resolve, 600)); // 1.2 s after the first write
+      await sleep(600); // 1.2 s after the first write
       expect((await short.load(id))?.version).toBe(2);
-      await new Promise((resolve) => setTimeout(resolve, 600)); // 1.2 s after the last
+      await sleep(600); // 1.2 s after the last
       expect(await short.load(id)).toBeUndefined();
     });
 
@@ -81,7 +82,7 @@ function contract(name: string, make: (ttlSeconds: number) => Promise<SessionSto
       const ids = [unique('l'), unique('l'), unique('l')];
       for (const id of ids) {
         await store.save(id, content(1), 0);
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        await sleep(5);
       }
       const first = await store.list({ limit: 2 });
       expect(first.sessions.map((s) => s.id)).toEqual([ids[2], ids[1]]);

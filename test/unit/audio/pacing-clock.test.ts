@@ -1,7 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { PacingClock, type PacingTick } from '../../../src/audio/pacing-clock.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const busy = (ms: number) => {
   const end = performance.now() + ms;
   while (performance.now() < end);

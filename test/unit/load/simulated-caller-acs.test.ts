@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, it } from 'vitest';
@@ -6,7 +7,6 @@ import { sine } from '../../helpers/signals.ts';
 import { framesInWindow, startFakeAgent, type FakeAgent } from './fake-agent.ts';
 
 const voice = (ms: number) => sine(300, 16000, 16 * ms, 0.3);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const servers: FakeAgent[] = [];
 const start = async (options: Omit<Parameters<typeof startFakeAgent>[0], 'protocol'> = {}) => {
   const server = await startFakeAgent({ protocol: 'acs', ...options });

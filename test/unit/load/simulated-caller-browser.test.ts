@@ -1,10 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, it } from 'vitest';
 import { SimulatedCaller } from '../../../src/load/simulated-caller.ts';
 import { sine } from '../../helpers/signals.ts';
 import { framesInWindow, startFakeAgent, type FakeAgent, type FakeAgentOptions } from './fake-agent.ts';
 
 const voice = (ms: number) => sine(300, 16000, 16 * ms, 0.3);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const servers: FakeAgent[] = [];
 const start = async (options: Omit<FakeAgentOptions, 'protocol'> = {}) => {
   const server = await startFakeAgent({ protocol: 'browser', ...options });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { PoolMetrics } from '../../../src/pools/pool-metrics.ts';
@@ -23,7 +24,7 @@ function factory(createMs = 5) {
     create: async (): Promise<Thing> => {
       concurrent += 1;
       record.maxConcurrent = Math.max(record.maxConcurrent, concurrent);
-      await new Promise((resolve) => setTimeout(resolve, createMs));
+      await sleep(createMs);
       concurrent -= 1;
       if (record.failNext) {
         record.failNext = false;
@@ -46,7 +47,7 @@ const options = (overrides: Partial<PoolOptions> = {}): PoolOptions => ({
   ...overrides,
 });
 
-const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
+const settle = () => sleep(30);
 
 describe('ResourcePool', () => {
   it('warms its tier in parallel, then lends warm before creating cold ones', async () => {
@@ -112,7 +113,7 @@ describe('ResourcePool', () => {
         const thing = await pool.acquire();
         expect(owners.has(thing)).toBe(false);
         owners.add(thing);
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+        await sleep(Math.random() * 5);
         owners.delete(thing);
         pool.release(thing);
       }),
@@ -128,7 +129,7 @@ describe('ResourcePool', () => {
     const again = await pool.acquire({ sessionId: 'call-1' });
     expect(again).toBe(mine);
     pool.release(again);
-    await new Promise((resolve) => setTimeout(resolve, 120)); // the hold expires: it joins the warm tier
+    await sleep(120); // the hold expires: it joins the warm tier
     expect(pool.stats()).toMatchObject({ held: 0, warm: 1 });
   });
 

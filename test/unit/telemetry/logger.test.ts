@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { context, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { withLogContext } from '../../../src/telemetry/log-context.ts';
@@ -8,7 +9,7 @@ describe('logger', () => {
   it('writes JSON lines with the session and call of the async context, without passing them', async () => {
     const { log, lines } = capturingLogger();
     const handleFrame = async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await sleep(5);
       log.info('frame handled');
     };
     await withLogContext({ session_id: 's-1', call_connection_id: 'call-1' }, handleFrame);
