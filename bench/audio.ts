@@ -6,7 +6,7 @@ import { rms } from '../src/audio/levels.ts';
 import { base64ToPcm16, pcm16ToBase64 } from '../src/audio/pcm.ts';
 import { createResampler } from '../src/audio/resampler.ts';
 import { sine } from '../test/helpers/signals.ts';
-import { fmt, machine, printTable } from './stats.ts';
+import { fmt, machine, printTable } from './lib/stats.ts';
 
 const FRAMES = 20_000;
 

@@ -6,8 +6,8 @@ import { ConversationSimulator } from '../src/load/conversation-simulator.ts';
 import { renderHtml } from '../src/load/html-report.ts';
 import { buildReport } from '../src/load/report.ts';
 import { loadScenario } from '../src/load/scenario.ts';
-import { cpuSeconds, histogramQuantile, ready, serve } from './serve.ts';
-import { fmt, machine, printTable } from './stats.ts';
+import { cpuSeconds, histogramQuantile, ready, serve } from './lib/serve.ts';
+import { fmt, machine, printTable } from './lib/stats.ts';
 
 const STEPS = (process.env.CALLS_STEPS ?? '8,12,16').split(',').map(Number);
 const TURNS = Number(process.env.CALLS_TURNS ?? 4);

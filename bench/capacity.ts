@@ -1,6 +1,6 @@
 // npm run bench:capacity — what one media stream costs the server when speech is switched off
 // (STT_PROVIDER=null, TTS_PROVIDER=null: no VAD model, no recognizer, no synthesis), against a bare `ws`
-// server that only JSON-parses and base64-decodes each ACS message (bench/bare-server.ts). Each server runs
+// server that only JSON-parses and base64-decodes each ACS message (bench/lib/bare-server.ts). Each server runs
 // alone in its own process; this process is the load generator: simulated ACS callers (src/load) streaming
 // pre-encoded 20 ms frames at 50 a second. Generator and server share this machine's cores.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,8 +13,8 @@ import { PacingClock } from '../src/audio/pacing-clock.ts';
 import type { Pcm16 } from '../src/audio/pcm.ts';
 import { SimulatedCaller } from '../src/load/simulated-caller.ts';
 import { encodeAcsAudioFrames } from '../src/load/wire/acs-caller.ts';
-import { cpuSeconds, ready, rssMiB, serve } from './serve.ts';
-import { fmt, machine } from './stats.ts';
+import { cpuSeconds, ready, rssMiB, serve } from './lib/serve.ts';
+import { fmt, machine } from './lib/stats.ts';
 
 const STEPS = (process.env.CAPACITY_STEPS ?? '100,250,500,1000,1500,2000,3000').split(',').map(Number);
 const WINDOW_S = Number(process.env.CAPACITY_WINDOW_S ?? 10);
@@ -108,11 +108,13 @@ async function startRtvoice(): Promise<Server> {
 }
 
 async function startBare(): Promise<Server> {
-  const child = spawn(process.execPath, ['bench/bare-server.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['bench/lib/bare-server.ts'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout });
   const port = await new Promise<string>((resolve, reject) => {
     lines.once('line', (line) => resolve(/^listening (\d+)$/.exec(line)?.[1] ?? ''));
-    child.once('exit', () => reject(new Error('bench/bare-server.ts exited before listening')));
+    child.once('exit', () => reject(new Error('bench/lib/bare-server.ts exited before listening')));
   });
   return {
     name: 'bare ws',
@@ -333,7 +335,7 @@ process.stdout.write(
     `callers stream ${AUDIO === 'noise' ? 'pre-encoded noise (-20 dBFS)' : 'silence frames'}, ` +
     `${WIRE_BYTES_PER_FRAME} bytes a frame on the wire, 50 frames a second each, on ${PHASES} staggered clocks; ` +
     `steady window ${WINDOW_S} s after ${SETTLE_S} s settling.\n` +
-    'Bare server (bench/bare-server.ts): ws, JSON.parse + base64 decode of each AudioData, nothing else.\n\n',
+    'Bare server (bench/lib/bare-server.ts): ws, JSON.parse + base64 decode of each AudioData, nothing else.\n\n',
 );
 process.stdout.write(
   'Starting rtvoice serve (STT_PROVIDER=null TTS_PROVIDER=null, flow agent) and the bare server…\n',

@@ -7,8 +7,8 @@ import { concatPcm16, type Pcm16 } from '../src/audio/pcm.ts';
 import type { CallRecord } from '../src/load/call-record.ts';
 import { SimulatedCaller } from '../src/load/simulated-caller.ts';
 import { createTts } from '../src/speech/providers.ts';
-import { cpuSeconds, histogramQuantile, ready, serve } from './serve.ts';
-import { fmt, machine, percentile, printTable } from './stats.ts';
+import { cpuSeconds, histogramQuantile, ready, serve } from './lib/serve.ts';
+import { fmt, machine, percentile, printTable } from './lib/stats.ts';
 
 const SEQUENTIAL_CALLS = Number(process.env.E2E_CALLS ?? 6);
 const CONCURRENT_CALLS = Number(process.env.E2E_CONCURRENT ?? 8);

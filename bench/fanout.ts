@@ -7,8 +7,8 @@ import { createClient } from 'redis';
 import { WebSocket } from 'ws';
 import { envelope } from '../src/connections/envelope.ts';
 import { startTestRedis } from '../test/helpers/redis.ts';
-import { rssMiB, serve } from './serve.ts';
-import { fmt, machine, percentile, printTable } from './stats.ts';
+import { rssMiB, serve } from './lib/serve.ts';
+import { fmt, machine, percentile, printTable } from './lib/stats.ts';
 
 const SESSION = 'bench-session';
 const ENVELOPES = 200;

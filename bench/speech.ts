@@ -10,8 +10,8 @@ import type { Recognizer } from '../src/speech/types.ts';
 import { SileroVad } from '../src/speech/vad/silero.ts';
 import { wordErrorRate } from '../src/speech/wer.ts';
 import { join, librivox, silence } from '../test/helpers/speech-data.ts';
-import { SERVICE_SENTENCES } from './sentences.ts';
-import { fmt, machine, mean, percentile, printTable } from './stats.ts';
+import { SERVICE_SENTENCES } from './lib/sentences.ts';
+import { fmt, machine, mean, percentile, printTable } from './lib/stats.ts';
 
 const FRAME = 320; // 20 ms at 16 kHz
 const progress = (text: string) => process.stderr.write(`… ${text}\n`);

@@ -6,7 +6,7 @@ import { RedisManager } from '../src/state/redis-manager.ts';
 import { RedisSessionStore } from '../src/state/redis-store.ts';
 import { createLogger } from '../src/telemetry/logger.ts';
 import { startTestRedis } from '../test/helpers/redis.ts';
-import { fmt, machine, percentile, printTable } from './stats.ts';
+import { fmt, machine, percentile, printTable } from './lib/stats.ts';
 
 const SAMPLES = 500;
 const log = createLogger({ level: 'warn', format: 'json' });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, describe, it } from 'vitest';
 import { SimulatedCaller } from '../../../src/load/simulated-caller.ts';
 import { sine } from '../../helpers/signals.ts';
-import { framesInWindow, startFakeAgent, type FakeAgent } from './fake-agent.ts';
+import { framesInWindow, startFakeAgent, type FakeAgent } from '../../helpers/fake-agent.ts';
 
 const voice = (ms: number) => sine(300, 16000, 16 * ms, 0.3);
 const servers: FakeAgent[] = [];

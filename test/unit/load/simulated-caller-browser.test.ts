@@ -2,7 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, it } from 'vitest';
 import { SimulatedCaller } from '../../../src/load/simulated-caller.ts';
 import { sine } from '../../helpers/signals.ts';
-import { framesInWindow, startFakeAgent, type FakeAgent, type FakeAgentOptions } from './fake-agent.ts';
+import {
+  framesInWindow,
+  startFakeAgent,
+  type FakeAgent,
+  type FakeAgentOptions,
+} from '../../helpers/fake-agent.ts';
 
 const voice = (ms: number) => sine(300, 16000, 16 * ms, 0.3);
 const servers: FakeAgent[] = [];

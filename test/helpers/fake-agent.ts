@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { rms } from '../../../src/audio/levels.ts';
-import { bytesToPcm16, samplesPerFrame } from '../../../src/audio/pcm.ts';
-import { sine } from '../../helpers/signals.ts';
+import { rms } from '../../src/audio/levels.ts';
+import { bytesToPcm16, samplesPerFrame } from '../../src/audio/pcm.ts';
+import { sine } from './signals.ts';
 
 /**
  * A stand-in for rtvoice that the simulated caller is tested against: it greets with a 440 Hz tone in 20 ms

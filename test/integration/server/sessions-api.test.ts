@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/server/server.ts';
-import { startTestRedis, type TestRedis } from '../helpers/redis.ts';
-import { capturingLogger, testConfig } from '../helpers/server.ts';
+import { startServer, type RunningServer } from '../../../src/server/server.ts';
+import { startTestRedis, type TestRedis } from '../../helpers/redis.ts';
+import { capturingLogger, testConfig } from '../../helpers/server.ts';
 
 const redis: TestRedis = await startTestRedis();
 afterAll(async () => {

@@ -2,12 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { buildApp } from '../../src/server/app.ts';
-import { PUBLIC } from '../../src/server/access-policy.ts';
-import { startServer, type RunningServer } from '../../src/server/server.ts';
-import { closeServices, createServices } from '../../src/server/services.ts';
-import { startTestRedis, freePort, type TestRedis } from '../helpers/redis.ts';
-import { capturingLogger, testConfig } from '../helpers/server.ts';
+import { buildApp } from '../../../src/server/app.ts';
+import { PUBLIC } from '../../../src/server/access-policy.ts';
+import { startServer, type RunningServer } from '../../../src/server/server.ts';
+import { closeServices, createServices } from '../../../src/server/services.ts';
+import { startTestRedis, freePort, type TestRedis } from '../../helpers/redis.ts';
+import { capturingLogger, testConfig } from '../../helpers/server.ts';
 
 const redis: TestRedis = await startTestRedis();
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractSlot } from '../../../../src/agents/flow/extractors/index.ts';
+import { extractSlot } from '../../../../../src/agents/flow/extractors/index.ts';
 
 // Wednesday, March 18, 2026, noon local time: dates are calendar dates in the server's zone.
 const NOW = new Date(2026, 2, 18, 12);

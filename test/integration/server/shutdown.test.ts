@@ -5,14 +5,14 @@ import { text } from 'node:stream/consumers';
 import { createClient } from 'redis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { PUBLIC } from '../../src/server/access-policy.ts';
-import { startServer, type RunningServer } from '../../src/server/server.ts';
-import { acceptWebSocket } from '../../src/server/websocket.ts';
-import { newCaller, startMediaServer } from '../helpers/media.ts';
-import { startTestRedis } from '../helpers/redis.ts';
-import { startServeCli } from '../helpers/serve-cli.ts';
-import { capturingLogger, testConfig } from '../helpers/server.ts';
-import { until } from '../helpers/wait.ts';
+import { PUBLIC } from '../../../src/server/access-policy.ts';
+import { startServer, type RunningServer } from '../../../src/server/server.ts';
+import { acceptWebSocket } from '../../../src/server/websocket.ts';
+import { newCaller, startMediaServer } from '../../helpers/media.ts';
+import { startTestRedis } from '../../helpers/redis.ts';
+import { startServeCli } from '../../helpers/serve-cli.ts';
+import { capturingLogger, testConfig } from '../../helpers/server.ts';
+import { until } from '../../helpers/wait.ts';
 
 /** A server with one WebSocket route of the kind later issues add: it registers a session and echoes. */
 async function serverWithSessions(

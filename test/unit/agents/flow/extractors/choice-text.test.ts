@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { extractSlot, type SlotSpec } from '../../../../src/agents/flow/extractors/index.ts';
-import { stem } from '../../../../src/agents/flow/extractors/choice.ts';
+import { extractSlot, type SlotSpec } from '../../../../../src/agents/flow/extractors/index.ts';
+import { stem } from '../../../../../src/agents/flow/extractors/choice.ts';
 
 const reason: SlotSpec = {
   type: 'choice',

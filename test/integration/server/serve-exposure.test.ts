@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { listeningAddress, startServeCli } from '../helpers/serve-cli.ts';
+import { listeningAddress, startServeCli } from '../../helpers/serve-cli.ts';
 
 const portOf = (url: string) => Number(new URL(url).port);
 const exposureLine = (lines: Record<string, unknown>[]) =>

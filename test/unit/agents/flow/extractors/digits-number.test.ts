@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractSlot, type SlotSpec } from '../../../../src/agents/flow/extractors/index.ts';
+import { extractSlot, type SlotSpec } from '../../../../../src/agents/flow/extractors/index.ts';
 
 describe('digits slot', () => {
   const zip: SlotSpec = { type: 'digits', lengths: [5] };

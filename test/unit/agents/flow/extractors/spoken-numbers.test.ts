@@ -6,7 +6,7 @@ import {
   wordsToNumber,
   wordsToOrdinal,
   wordsToYear,
-} from '../../../../src/agents/flow/extractors/spoken-numbers.ts';
+} from '../../../../../src/agents/flow/extractors/spoken-numbers.ts';
 
 describe('wordsToDigits', () => {
   it.each([

@@ -2,14 +2,14 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { AccessRule } from '../../src/auth/access.ts';
-import { SessionTokens } from '../../src/auth/session-token.ts';
-import { buildApp } from '../../src/server/app.ts';
-import type { RouteAccess } from '../../src/server/access-policy.ts';
-import { createServices } from '../../src/server/services.ts';
-import { startServer, type RunningServer } from '../../src/server/server.ts';
-import { capturingLogger, testConfig } from '../helpers/server.ts';
-import { until } from '../helpers/wait.ts';
+import type { AccessRule } from '../../../src/auth/access.ts';
+import { SessionTokens } from '../../../src/auth/session-token.ts';
+import { buildApp } from '../../../src/server/app.ts';
+import type { RouteAccess } from '../../../src/server/access-policy.ts';
+import { createServices } from '../../../src/server/services.ts';
+import { startServer, type RunningServer } from '../../../src/server/server.ts';
+import { capturingLogger, testConfig } from '../../helpers/server.ts';
+import { until } from '../../helpers/wait.ts';
 
 const THIS = 'session-this';
 const OTHER = 'session-other';
@@ -171,7 +171,7 @@ describe('the policy itself', () => {
   it('is the one the README documents for every route', async () => {
     const services = await createServices(testConfig(), capturingLogger('silent').log);
     const app = await buildApp(services);
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     const rows = readme
       .split('\n')
       .filter((line) => line.startsWith('| `'))

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { wordErrorRate } from '../../src/speech/wer.ts';
+import { wordErrorRate } from '../../../src/speech/wer.ts';
 
 const run = promisify(execFile);
 

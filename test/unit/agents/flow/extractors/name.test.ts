@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractSlot } from '../../../../src/agents/flow/extractors/index.ts';
+import { extractSlot } from '../../../../../src/agents/flow/extractors/index.ts';
 
 const name = { type: 'name' } as const;
 

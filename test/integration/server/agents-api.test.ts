@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../../src/server/app.ts';
-import { closeServices, createServices, type Services } from '../../src/server/services.ts';
-import { capturingLogger, testConfig } from '../helpers/server.ts';
+import { buildApp, type App } from '../../../src/server/app.ts';
+import { closeServices, createServices, type Services } from '../../../src/server/services.ts';
+import { capturingLogger, testConfig } from '../../helpers/server.ts';
 
 describe('agents API', () => {
   let app: App;

@@ -1,13 +1,13 @@
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { envelope } from '../../src/connections/envelope.ts';
-import { PUBLIC } from '../../src/server/access-policy.ts';
-import { startServer, type RunningServer } from '../../src/server/server.ts';
-import { acceptWebSocket } from '../../src/server/websocket.ts';
-import { startTestRedis, type TestRedis } from '../helpers/redis.ts';
-import { capturingLogger, testConfig } from '../helpers/server.ts';
-import { until } from '../helpers/wait.ts';
+import { envelope } from '../../../src/connections/envelope.ts';
+import { PUBLIC } from '../../../src/server/access-policy.ts';
+import { startServer, type RunningServer } from '../../../src/server/server.ts';
+import { acceptWebSocket } from '../../../src/server/websocket.ts';
+import { startTestRedis, type TestRedis } from '../../helpers/redis.ts';
+import { capturingLogger, testConfig } from '../../helpers/server.ts';
+import { until } from '../../helpers/wait.ts';
 
 const redis: TestRedis = await startTestRedis();
 afterAll(async () => {

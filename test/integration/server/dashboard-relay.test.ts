@@ -2,11 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { once } from 'node:events';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { envelope } from '../../src/connections/envelope.ts';
-import { startServer, type RunningServer } from '../../src/server/server.ts';
-import { spawnRedisServer, startTestRedis, type TestRedis } from '../helpers/redis.ts';
-import { capturingLogger, testConfig } from '../helpers/server.ts';
-import { until } from '../helpers/wait.ts';
+import { envelope } from '../../../src/connections/envelope.ts';
+import { startServer, type RunningServer } from '../../../src/server/server.ts';
+import { spawnRedisServer, startTestRedis, type TestRedis } from '../../helpers/redis.ts';
+import { capturingLogger, testConfig } from '../../helpers/server.ts';
+import { until } from '../../helpers/wait.ts';
 
 const redis: TestRedis = await startTestRedis();
 afterAll(async () => {
