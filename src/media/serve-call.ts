@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { errorMessage } from '../errors.ts';
+import type { MemoManager } from '../state/memo-manager.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { CALL_CLOSE } from '../transports/close-codes.ts';
 import type { Inbox } from '../transports/inbox.ts';
@@ -23,10 +24,21 @@ export async function resolveCallIds(
   return { callId: ids.callId, sessionId: await store.mapCall(ids.callId, randomUUID()) };
 }
 
+/** Writes what the call changed to the store (up to 2 s), then lets the session's memory go. */
+async function saveSession(memo: MemoManager, log: Logger): Promise<void> {
+  try {
+    await memo.flush(2000);
+  } catch (err) {
+    log.warn({ err: errorMessage(err) }, 'session not fully persisted at the end of the call');
+  } finally {
+    memo.dispose();
+  }
+}
+
 /**
  * Serves one call socket: loads its session, makes the call handler for the session's streaming mode,
- * hands it the socket's messages through the transport strictly in arrival order, and closes it when the
- * socket closes.
+ * hands it the socket's messages through the transport strictly in arrival order, and when the socket
+ * closes, closes the handler and saves the session.
  */
 export async function serveCall(options: {
   services: CallServices;
@@ -40,8 +52,11 @@ export async function serveCall(options: {
 }): Promise<void> {
   const { services, socket, log, inbox, transport } = options;
   let handler: CallHandler | undefined;
-  socket.once('close', (code: number) => void handler?.close(`socket closed (${code})`));
   const memo = await services.sessions.load(options.sessionId);
+  const end = async (reason: string) => {
+    await handler?.close(reason);
+    await saveSession(memo, log);
+  };
   try {
     const mode = resolveStreamingMode(options.requestedMode, memo, services.config.streamingMode);
     handler = createCallHandler(mode, { services, memo, transport, callId: options.callId, log });
@@ -51,10 +66,8 @@ export async function serveCall(options: {
     socket.close(CALL_CLOSE.modeUnavailable, errorMessage(err).slice(0, 120));
     return;
   }
-  if (inbox.closed) {
-    await handler.close('socket closed during setup');
-    return;
-  }
+  if (inbox.closed) return end('socket closed during setup');
+  socket.once('close', (code: number) => void end(`socket closed (${code})`));
   const ready = handler;
   inbox.open((data, isBinary) => transport.receive(ready, data, isBinary));
 }

@@ -30,6 +30,8 @@ export interface ReplyContext {
   readonly onHandoff: (voice: VoiceSelection) => void;
   readonly onExpect: (grammar: string | undefined) => void;
   readonly onEndCall: () => void;
+  /** Cuts the reply's messages in the history to what the caller heard. */
+  readonly recordHeard: (turn: number, heard: number) => void;
 }
 
 /** The envelope an agent event becomes, if any. */
@@ -168,13 +170,21 @@ export class AgentReply {
     this.latency.stop('greeting_ttfb_ms');
   }
 
-  /** The caller cut the reply after hearing `heard` characters; false when it was already cut. */
-  interrupt(heard: number): boolean {
+  /**
+   * The caller cut the reply, whose speech began at `onsetAt`, after hearing `heard` characters: the agent
+   * stops, its history keeps only what was heard, and `barge_in_stop_ms` is taken. False when already cut.
+   */
+  interrupt(heard: number, onsetAt: number): boolean {
+    const stoppedAt = performance.now();
     this.controller.abort(new Error('barge-in'));
     if (this.interrupted) return false;
     this.interrupted = true;
+    this.context.recordHeard(this.number, heard);
+    this.latency.record('barge_in_stop_ms', stoppedAt - onsetAt);
     this.span.setAttribute('rtvoice.interrupted', true);
     this.span.setAttribute('rtvoice.heard_chars', heard);
+    const heardText = this.spokenText.slice(0, heard).trim();
+    this.context.publish('event', { event: 'barge_in', turn: this.number, heard_text: heardText });
     return true;
   }
 

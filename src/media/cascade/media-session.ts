@@ -142,18 +142,10 @@ export class MediaSession implements CallHandler {
     this.reply?.controller.abort(new Error(`call closed: ${reason}`));
     this.pacer?.close();
     this.resources?.release();
-    const { memo, orchestrator, log } = this.deps;
-    orchestrator.release(memo);
+    this.deps.orchestrator.release(this.deps.memo);
     if (wasLive) this.publish('session_end', { reason });
     this.callSpan.setAttribute('rtvoice.close_reason', reason);
     this.callSpan.end();
-    try {
-      await memo.flush(2000);
-    } catch (err) {
-      log.warn({ err: errorMessage(err) }, 'session not fully persisted at the end of the call');
-    } finally {
-      memo.dispose();
-    }
   }
 
   /** The agent ended the call. */
@@ -241,6 +233,7 @@ export class MediaSession implements CallHandler {
           grammar === undefined ? undefined : builtInGrammar(grammar),
         ),
       onEndCall: () => (this.endingCall = true),
+      recordHeard: (turn, heard) => this.deps.orchestrator.recordHeard(memo, turn, heard),
     };
   }
 
@@ -261,20 +254,11 @@ export class MediaSession implements CallHandler {
 
   /** The caller interrupted (speech began at `onsetAt`): stop the agent, keep only what the caller heard. */
   private interrupt(onsetAt: number): void {
-    const { transport, orchestrator, memo } = this.deps;
-    const reply = this.reply;
-    const pacer = this.pacer!;
-    const played = transport.confirmedPlayedMs() ?? pacer.playedMs();
-    const heard = reply ? pacer.heardChars(reply.number, Math.min(played, pacer.playedMs())) : 0;
-    const hadAudio = !pacer.idle;
-    pacer.clear();
-    if (hadAudio) transport.stopAudio(pacer.sentPosition);
-    const stoppedAt = performance.now();
-    if (reply?.interrupt(heard)) {
-      orchestrator.recordHeard(memo, reply.number, heard);
-      reply.latency.record('barge_in_stop_ms', stoppedAt - onsetAt);
-      const heardText = reply.spokenText.slice(0, heard).trim();
-      this.publish('event', { event: 'barge_in', turn: reply.number, heard_text: heardText });
+    const { transport } = this.deps;
+    const { reply, pacer } = this;
+    const { heard, hadAudio } = pacer!.interrupt(reply?.number, transport.confirmedPlayedMs());
+    if (hadAudio) transport.stopAudio(pacer!.sentPosition);
+    if (reply?.interrupt(heard, onsetAt)) {
       // A far end that confirms playback confirms the flush too: the figures wait for it.
       if (transport.capabilities.confirmsPlayback && hadAudio) this.reports.awaitPlayed(reply, onsetAt);
       else this.reports.finish(reply);

@@ -143,6 +143,22 @@ export class OutputPacer implements PacingListener {
     return heard;
   }
 
+  /**
+   * The caller interrupted: how much of `turn` they heard (by the far end's confirmed position, when it
+   * confirms one, capped by the playback clock), whether any audio was still queued or playing, and
+   * everything unsent dropped.
+   */
+  interrupt(
+    turn: number | undefined,
+    confirmedPlayedMs: number | undefined,
+  ): { heard: number; hadAudio: boolean } {
+    const clock = this.playedMs();
+    const heard = turn === undefined ? 0 : this.heardChars(turn, Math.min(confirmedPlayedMs ?? clock, clock));
+    const hadAudio = !this.idle;
+    this.clear();
+    return { heard, hadAudio };
+  }
+
   /** Whether everything sent has played and nothing waits to be sent. */
   get idle(): boolean {
     return this.queue.length === 0 && this.framer.buffered === 0 && this.now() >= this.playbackEnd;
