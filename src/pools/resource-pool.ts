@@ -19,6 +19,12 @@ export interface PoolOptions {
   readonly acquireTimeoutMs: number;
   /** How long a resource released by a session stays reserved for it before it joins the warm tier. */
   readonly sessionHoldMs: number;
+  /**
+   * Default 0: the warm tier is refilled at once, all missing resources together. Above 0, it is refilled
+   * one resource at a time, each this long after the last: a resource whose creation blocks the event loop
+   * is then made neither while the call that took the last one starts, nor many in one go.
+   */
+  readonly refillDelayMs?: number;
 }
 
 /** Where an acquired resource came from. */
@@ -275,16 +281,35 @@ export class ResourcePool<T> {
   /** Tops the warm tier up in the background; failures are counted and retried on the next acquisition. */
   private scheduleRefill(): void {
     if (this.refilling || this.draining) return;
-    const missing = Math.min(
+    const delay = this.options.refillDelayMs ?? 0;
+    if (delay <= 0) return this.refill(Number.POSITIVE_INFINITY);
+    if (this.missing() <= 0) return;
+    this.refilling = true;
+    setTimeout(() => {
+      this.refilling = false;
+      this.refill(1);
+    }, delay).unref();
+  }
+
+  /** Warm resources the tier lacks, within the pool's size. */
+  private missing(): number {
+    return Math.min(
       this.options.warmSize - this.idle.length - this.creating,
       this.options.maxSize - this.size,
     );
-    if (missing <= 0) return;
+  }
+
+  /** Creates up to `most` of the missing warm resources; with a refill delay, goes on one at a time. */
+  private refill(most: number): void {
+    if (this.refilling || this.draining) return;
+    const count = Math.min(this.missing(), most);
+    if (count <= 0) return;
     this.refilling = true;
     void Promise.all(
-      Array.from({ length: missing }, () => this.createInto().catch(() => this.observer?.createFailed())),
+      Array.from({ length: count }, () => this.createInto().catch(() => this.observer?.createFailed())),
     ).finally(() => {
       this.refilling = false;
+      if ((this.options.refillDelayMs ?? 0) > 0) this.scheduleRefill();
     });
   }
 

@@ -7,6 +7,7 @@ import { SessionTokens } from '../auth/session-token.ts';
 import { Bus } from '../connections/bus.ts';
 import { ConnectionManager } from '../connections/connection-manager.ts';
 import { RtvoiceError } from '../errors.ts';
+import { primeGreeting } from '../media/cascade/prime-greeting.ts';
 import { SpeechServices } from '../speech/speech-services.ts';
 import { RedisManager } from '../state/redis-manager.ts';
 import { SessionMemory } from '../state/session-memory.ts';
@@ -83,7 +84,11 @@ export function startServices(services: Services): void {
   services.bus
     .start()
     .catch((err: unknown) => services.log.error({ err }, 'bus could not subscribe to Redis'));
-  services.speech?.warm(services.log);
+  const { speech, orchestrator, config, log } = services;
+  // Only flite keeps what it rendered: priming another synthesizer would cost a synthesis for nothing.
+  const prime =
+    config.speech.tts === 'flite' && speech ? () => primeGreeting(speech, orchestrator, log) : undefined;
+  speech?.warm(log, prime);
 }
 
 export async function closeServices(services: Services): Promise<void> {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { until } from '../../helpers/wait.ts';
 import { PoolMetrics } from '../../../src/pools/pool-metrics.ts';
 import {
   PoolExhaustedError,
@@ -183,6 +184,26 @@ describe('ResourcePool', () => {
     await expect(pool.acquire()).rejects.toThrow(/could not create a resource: service unavailable/);
     expect(await registry.metrics()).toContain('rtvoice_pool_create_failures_total{pool="test"} 1');
     expect(pool.size).toBe(0);
+  });
+
+  it('with a refill delay, refills the warm tier later and one resource at a time', async () => {
+    const f = factory(1);
+    const pool = new ResourcePool(f, options({ maxSize: 5, warmSize: 2, refillDelayMs: 60 }));
+    await pool.prepare();
+    f.record.maxConcurrent = 0;
+    const taken = performance.now();
+    await pool.acquire();
+    await pool.acquire();
+    await sleep(10);
+    expect(f.record.created).toBe(2); // nothing made while the calls that took them start
+    await until(() => f.record.created === 3, 2000);
+    const first = performance.now();
+    expect(first - taken).toBeGreaterThanOrEqual(55);
+    await until(() => f.record.created === 4, 2000);
+    expect(performance.now() - first).toBeGreaterThanOrEqual(55); // the next, a delay later
+    expect(f.record.maxConcurrent).toBe(1);
+    await sleep(150);
+    expect(f.record.created).toBe(4); // the tier is full again
   });
 
   it('drain fails waiters and refuses new acquisitions', async () => {
