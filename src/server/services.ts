@@ -86,8 +86,7 @@ export function startServices(services: Services): void {
     .catch((err: unknown) => services.log.error({ err }, 'bus could not subscribe to Redis'));
   const { speech, orchestrator, config, log } = services;
   // Only flite keeps what it rendered: priming another synthesizer would cost a synthesis for nothing.
-  const prime =
-    config.speech.tts === 'flite' && speech ? () => primeGreeting(speech, orchestrator, log) : undefined;
+  const prime = config.speech.tts === 'flite' ? () => primeGreeting(orchestrator, log) : undefined;
   speech?.warm(log, prime);
 }
 

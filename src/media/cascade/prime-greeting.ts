@@ -1,5 +1,5 @@
 import type { Orchestrator } from '../../agents/orchestrator.ts';
-import type { SpeechServices } from '../../speech/speech-services.ts';
+import { createTts } from '../../speech/providers.ts';
 import { PIPELINE_SAMPLE_RATE } from '../../speech/types.ts';
 import { MemoManager } from '../../state/memo-manager.ts';
 import { MemorySessionStore } from '../../state/memory-store.ts';
@@ -7,15 +7,11 @@ import type { Logger } from '../../telemetry/logger.ts';
 
 /**
  * Says once, into nowhere, what a call hears first: the entry agent's greeting and what its engine says
- * right after (the flow's first question). A synthesizer that keeps rendered sentences (flite's render
- * cache) then has them ready, and the first call's greeting costs no synthesis. Runs the start of a call
- * on a scratch session that is never stored. Returns the sentences rendered.
+ * right after (the flow's first question). flite keeps what it rendered (one cache per process), so the
+ * first call's greeting then costs no synthesis. Runs the start of a call on a scratch session that is
+ * never stored, with a synthesizer of its own (not one of the pool's). Returns the sentences rendered.
  */
-export async function primeGreeting(
-  speech: SpeechServices,
-  orchestrator: Orchestrator,
-  log: Logger,
-): Promise<number> {
+export async function primeGreeting(orchestrator: Orchestrator, log: Logger): Promise<number> {
   const memo = await MemoManager.load('greeting-primer', new MemorySessionStore(60), {
     budget: { maxMessages: 100, maxChars: 100_000 },
     log,
@@ -27,12 +23,15 @@ export async function primeGreeting(
       if (event.type === 'handoff') break; // another voice: not what every call hears
       if (event.type === 'sentence') sentences.push(event.text);
     }
-    await speech.synthesizers.lease(async (tts) => {
+    const tts = createTts('flite', {});
+    try {
       for (const text of sentences) {
         const request = { text, voice: voice.voice, rate: voice.rate, sampleRate: PIPELINE_SAMPLE_RATE };
         for await (const chunk of tts.synthesize(request)) void chunk;
       }
-    });
+    } finally {
+      await tts.close();
+    }
     return sentences.length;
   } finally {
     orchestrator.release(memo);
