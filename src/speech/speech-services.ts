@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/config.ts';
 import { errorMessage } from '../errors.ts';
 import type { PoolMetrics } from '../pools/pool-metrics.ts';
@@ -7,6 +8,9 @@ import { NullStt } from './null/null-stt.ts';
 import { createStt, createTts } from './providers.ts';
 import type { Recognizer, SttProvider, TtsProvider, VoiceActivityDetector } from './types.ts';
 import { SileroVad } from './vad/silero.ts';
+
+/** How long closing waits for a warm-up still running. */
+const WARM_UP_WAIT_MS = 5000;
 
 /**
  * The speech stack of one server: the pools calls draw from. A call takes one recognizer and one
@@ -25,6 +29,7 @@ export class SpeechServices {
    */
   readonly vads: ResourcePool<VoiceActivityDetector>;
   private warmUp: { state: 'warming' | 'ready' } | { state: 'failed'; reason: string } = { state: 'warming' };
+  private warming: Promise<unknown> = Promise.resolve();
 
   constructor(config: Config, poolMetrics: PoolMetrics) {
     const { speech } = config;
@@ -82,7 +87,11 @@ export class SpeechServices {
    */
   warm(log: Logger, prime?: () => Promise<unknown>): void {
     const started = performance.now();
-    Promise.all([this.recognizers.prepare(), this.synthesizers.prepare(), this.vads.prepare()]).then(
+    this.warming = Promise.all([
+      this.recognizers.prepare(),
+      this.synthesizers.prepare(),
+      this.vads.prepare(),
+    ]).then(
       async () => {
         await prime?.().catch((err: unknown) =>
           log.warn({ err: errorMessage(err) }, 'greeting not rendered ahead; the first call renders it'),
@@ -106,6 +115,8 @@ export class SpeechServices {
   }
 
   async close(): Promise<void> {
+    // Native work still running when the process exits (a sentence flite renders for the primer) aborts it.
+    await Promise.race([this.warming, sleep(WARM_UP_WAIT_MS, undefined, { ref: false })]);
     await Promise.all([this.recognizers.drain(), this.synthesizers.drain(), this.vads.drain()]);
     await this.stt.close();
   }
