@@ -14,6 +14,7 @@ export function serveEnv(env: Record<string, string>): NodeJS.ProcessEnv {
     ...base,
     PORT: '0',
     LOG_FORMAT: 'json',
+    LOG_LEVEL: 'info',
     REDIS_URL: '',
     STT_POOL_WARM: '0',
     TTS_POOL_WARM: '0',
@@ -53,11 +54,9 @@ export async function startServeCli(
     reader.on('line', (line) => {
       const entry = JSON.parse(line) as Record<string, unknown>;
       lines.push(entry);
-      if (entry['msg'] === 'rtvoice is listening') {
-        url = entry['url'] as string;
-        // The lines written right after listening (exposure, readiness problems) come in the same tick.
-        setTimeout(resolve, 100);
-      }
+      if (entry['msg'] === 'rtvoice is listening') url = entry['url'] as string;
+      // Written right after listening: once it is here, the server is serving.
+      if (String(entry['msg']).startsWith('exposure:')) resolve();
     });
     void exited.then(() => resolve());
   });

@@ -83,3 +83,8 @@ const FLITE_TRIM = { keepLeadMs: 15, keepTailMs: 90, threshold: 0.006 } as const
 
 /** One per process, like the flite thread: every call's synthesizer shares the sentences rendered. */
 const RENDERED = new RenderCache();
+
+/** Sentences served from the render cache, and rendered, since the process started. */
+export function fliteCacheStats(): { hits: number; misses: number } {
+  return { hits: RENDERED.hits, misses: RENDERED.misses };
+}

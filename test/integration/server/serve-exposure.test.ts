@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { listeningAddress, startServeCli } from '../../helpers/serve-cli.ts';
+import { until } from '../../helpers/wait.ts';
 
 const portOf = (url: string) => Number(new URL(url).port);
 const exposureLine = (lines: Record<string, unknown>[]) =>
@@ -82,6 +83,7 @@ describe('rtvoice serve: telling the truth at start-up', () => {
   it('says a streaming mode has no handler, and is not ready', async () => {
     const server = await startServeCli({ ACS_STREAMING_MODE: 'transcription' });
     try {
+      await until(() => server.lines.some((line) => String(line['msg']).startsWith('not ready')));
       expect(server.lines).toContainEqual(
         expect.objectContaining({
           level: 'error',

@@ -67,14 +67,14 @@ function contract(name: string, make: (ttlSeconds: number) => Promise<SessionSto
     });
 
     it('refreshes the TTL on every write', async () => {
-      const short = await make(1);
+      const short = await make(2);
       const id = unique('s');
       await short.save(id, content(1), 0);
-      await sleep(600);
+      await sleep(1200);
       await short.save(id, content(2), 1);
-      await sleep(600); // 1.2 s after the first write
+      await sleep(1200); // 2.4 s after the first write
       expect((await short.load(id))?.version).toBe(2);
-      await sleep(600); // 1.2 s after the last
+      await sleep(1200); // 2.4 s after the last
       expect(await short.load(id)).toBeUndefined();
     });
 

@@ -188,7 +188,10 @@ describe('ResourcePool', () => {
 
   it('with a refill delay, refills the warm tier later and one resource at a time', async () => {
     const f = factory(1);
-    const pool = new ResourcePool(f, options({ maxSize: 5, warmSize: 2, refillDelayMs: 60 }));
+    const startedAt: number[] = [];
+    const create = f.create;
+    f.create = () => (startedAt.push(performance.now()), create());
+    const pool = new ResourcePool(f, options({ maxSize: 5, warmSize: 2, refillDelayMs: 200 }));
     await pool.prepare();
     f.record.maxConcurrent = 0;
     const taken = performance.now();
@@ -196,11 +199,10 @@ describe('ResourcePool', () => {
     await pool.acquire();
     await sleep(10);
     expect(f.record.created).toBe(2); // nothing made while the calls that took them start
-    await until(() => f.record.created === 3, 2000);
-    const first = performance.now();
-    expect(first - taken).toBeGreaterThanOrEqual(55);
-    await until(() => f.record.created === 4, 2000);
-    expect(performance.now() - first).toBeGreaterThanOrEqual(55); // the next, a delay later
+    await until(() => f.record.created === 4, 3000);
+    const [third, fourth] = startedAt.slice(2);
+    expect(third! - taken).toBeGreaterThanOrEqual(190); // a delay after the acquisition
+    expect(fourth! - third!).toBeGreaterThanOrEqual(190); // then the next, a delay later
     expect(f.record.maxConcurrent).toBe(1);
     await sleep(150);
     expect(f.record.created).toBe(4); // the tier is full again
