@@ -189,7 +189,11 @@ export const ENV_VARS = {
     1000,
     'Most synthesizers in use at once; a call keeps one for its duration.',
   ).withDefault('16'),
-  TTS_POOL_WARM: int(0, 100, 'Synthesizers started before calls arrive and kept ready.').withDefault('2'),
+  TTS_POOL_WARM: int(
+    0,
+    100,
+    'Synthesizers started before calls arrive and kept ready; with flite, the greeting is also rendered ahead unless 0.',
+  ).withDefault('2'),
   POOL_ACQUIRE_TIMEOUT_MS: int(
     10,
     60_000,

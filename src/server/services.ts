@@ -86,7 +86,9 @@ export function startServices(services: Services): void {
     .catch((err: unknown) => services.log.error({ err }, 'bus could not subscribe to Redis'));
   const { speech, orchestrator, config, log } = services;
   // Only flite keeps what it rendered: priming another synthesizer would cost a synthesis for nothing.
-  const prime = config.speech.tts === 'flite' ? () => primeGreeting(orchestrator, log) : undefined;
+  // With TTS_POOL_WARM=0 nothing is made ahead, the greeting included.
+  const primes = config.speech.tts === 'flite' && config.speech.synthesizerPool.warmSize > 0;
+  const prime = primes ? () => primeGreeting(orchestrator, log) : undefined;
   speech?.warm(log, prime);
 }
 
