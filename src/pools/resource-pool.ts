@@ -99,8 +99,7 @@ export class ResourcePool<T> {
 
   /** Creates the warm tier, all in parallel; resolves when it is full. */
   async prepare(): Promise<void> {
-    const missing = Math.max(0, this.options.warmSize - this.idle.length - this.creating);
-    await Promise.all(Array.from({ length: missing }, () => this.createInto()));
+    await Promise.all(Array.from({ length: this.missing() }, () => this.createInto()));
   }
 
   async acquire(options: AcquireOptions = {}): Promise<T> {
