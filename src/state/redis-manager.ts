@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { createClient, type RedisClientType } from 'redis';
 import { RtvoiceError, errorMessage } from '../errors.ts';
@@ -227,13 +228,17 @@ export class RedisManager {
     const subscriber = await this.subscriberConnection();
     await subscriber.pSubscribe(pattern, listener);
     return async () => {
-      if (subscriber.isReady) await subscriber.pUnsubscribe(pattern, listener);
+      // Bounded: a Redis that died a moment ago still looks ready, and would never answer.
+      if (subscriber.isReady)
+        await settlesWithin(subscriber.pUnsubscribe(pattern, listener), this.commandTimeoutMs);
     };
   }
 
   async close(): Promise<void> {
     clearTimeout(this.reauthTimer);
-    await Promise.all([this.client, this.subscriber].map((client) => closeClient(client)));
+    await Promise.all(
+      [this.client, this.subscriber].map((client) => closeClient(client, this.commandTimeoutMs)),
+    );
   }
 
   private async subscriberConnection(): Promise<RedisClientType> {
@@ -253,8 +258,18 @@ export class RedisManager {
   }
 }
 
-async function closeClient(client: RedisClientType | undefined): Promise<void> {
+/** Lets pending commands finish, but not for longer than `graceMs` (see `subscribePattern`). */
+async function closeClient(client: RedisClientType | undefined, graceMs: number): Promise<void> {
   if (!client) return;
-  if (client.isReady) await client.close();
-  else if (client.isOpen) client.destroy();
+  if (client.isReady && (await settlesWithin(client.close(), graceMs))) return;
+  if (client.isOpen) client.destroy();
+}
+
+/** Whether `promise` fulfilled within `ms`; a rejection or a timeout is false. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const fulfilled = promise.then(
+    () => true,
+    () => false,
+  );
+  return Promise.race([fulfilled, sleep(ms, false, { ref: false })]);
 }

@@ -52,7 +52,7 @@ export function freePort(): Promise<number> {
 /** A redis-server of the test's own on `port` (a free one by default), for tests that stop and restart it. */
 export async function spawnRedisServer(
   port?: number,
-): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+): Promise<{ url: string; port: number; stop(): Promise<void>; freeze(): void }> {
   port ??= await freePort();
   const child: ChildProcess = spawn(
     'redis-server',
@@ -72,11 +72,13 @@ export async function spawnRedisServer(
   return {
     url,
     port,
+    /** Stops the process: it keeps its connections open and answers nothing, like a hung server. */
+    freeze: () => child.kill('SIGSTOP'),
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
-        child.kill('SIGTERM');
+        child.kill('SIGKILL');
       }),
   };
 }

@@ -57,4 +57,27 @@ describe('RedisManager', () => {
       await redis.close();
     }
   });
+
+  it('closes within its command timeout when Redis still looks connected but answers nothing', async () => {
+    const server = await spawnRedisServer();
+    const redis = new RedisManager({ url: server.url, commandTimeoutMs: 300 }, capturingLogger('silent').log);
+    try {
+      redis.start();
+      while (!redis.ready) await sleep(10);
+      let heard = 0;
+      const unsubscribe = await redis.subscribePattern('rtvoice:*', () => heard++);
+      while (heard === 0) {
+        await redis.publish('rtvoice:probe', 'x'); // until the subscription is live end to end
+        await sleep(20);
+      }
+      server.freeze();
+      const started = performance.now();
+      await unsubscribe();
+      await redis.close();
+      // One timeout for the unsubscribe, one for the two clients closing side by side.
+      expect(performance.now() - started).toBeLessThan(1_500);
+    } finally {
+      await server.stop();
+    }
+  });
 });
