@@ -97,6 +97,17 @@ export class Orchestrator {
     );
   }
 
+  /** The call is ended from outside: the active agent says `message`, and the call ends. */
+  farewell(memo: MemoManager, message: string, context: TurnContext): TurnStream {
+    const turn = nextTurn(memo);
+    const agent = this.activeAgent(memo);
+    return this.stream(memo, turn, context, 'farewell', (driver) =>
+      driver.run(agent, async function* () {
+        yield { type: 'end_request', reason: 'completed', message } as const;
+      }),
+    );
+  }
+
   /**
    * Keeps of a turn's speech only what the caller heard (barge-in): `heardChars` counts characters of
    * the turn's spoken text, the `text` events joined.

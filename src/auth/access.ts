@@ -18,11 +18,21 @@ export type Access =
  * - `principal`: anyone authenticated (any key, or a session token);
  * - `admin`: an unscoped API key;
  * - `session`: a principal allowed for the session the request names (an unscoped key, a key scoped to
- *   it, or a session token for it); a request that names no session needs an unscoped key.
+ *   it, or a session token for it); a request that names no session needs an unscoped key;
+ * - `acs`: Azure Communication Services itself, by the token it signs (callbacks);
+ * - `eventgrid`: an Event Grid subscription, by the secret in its webhook URL; without ACS_EVENTGRID_SECRET
+ *   (only allowed with AUTH_MODE=none) as `admin`.
  */
-export type AccessRule = 'public' | 'principal' | 'admin' | 'session';
+export type AccessRule = 'public' | 'principal' | 'admin' | 'session' | 'acs' | 'eventgrid';
 
-export const ACCESS_RULES: readonly AccessRule[] = ['public', 'principal', 'admin', 'session'];
+export const ACCESS_RULES: readonly AccessRule[] = [
+  'public',
+  'principal',
+  'admin',
+  'session',
+  'acs',
+  'eventgrid',
+];
 
 /** A refusal: 401 when the request has no principal, 403 when its principal may not do this. */
 export interface Refusal {
@@ -49,7 +59,7 @@ export function parseApiKeys(value: string | undefined): ApiKey[] {
     });
 }
 
-const sameKey = (a: string, b: string) =>
+export const sameKey = (a: string, b: string) =>
   a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 const nobody = (failure: AuthFailure, reason: string): Access => ({ kind: 'none', failure, reason });
@@ -98,6 +108,7 @@ export function mayAccessSession(access: Access, sessionId: string): boolean {
 /** Applies a route's rule; `sessionId` is the session the request names, if any. Undefined: allowed. */
 export function authorize(access: Access, rule: AccessRule, sessionId?: string): Refusal | undefined {
   if (rule === 'public') return undefined;
+  if (rule === 'acs') return { status: 401, reason: 'only ACS, by the token it signs, may use this' };
   if (access.kind === 'none') return { status: 401, reason: access.reason };
   if (rule === 'principal' || access.kind === 'all') return undefined;
   if (rule === 'admin') return { status: 403, reason: 'this needs an unscoped API key' };

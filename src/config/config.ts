@@ -70,6 +70,20 @@ export interface Config {
   };
   readonly agents: { readonly dir: string; readonly engine: 'flow' | 'llm' };
   readonly telemetry: { readonly serviceName: string; readonly otlpEndpoint: string | undefined };
+  /** How ACS signs what it sends: set with ACS_AUDIENCE, which phone calls require. */
+  readonly acsTokens: { readonly audience: string; readonly openIdConfigUrl: string } | undefined;
+  /** Phone calls through ACS Call Automation; undefined without ACS_CONNECTION_STRING or ACS_ENDPOINT. */
+  readonly telephony: TelephonyConfig | undefined;
+}
+
+export interface TelephonyConfig {
+  /** A connection string (access key), or an endpoint reached with an Entra ID credential. */
+  readonly acs: { readonly connectionString: string } | { readonly endpoint: string };
+  readonly baseUrl: string;
+  readonly sourceNumber: string | undefined;
+  readonly transferNumber: string | undefined;
+  readonly audioFormat: EnvValues['ACS_AUDIO_FORMAT'];
+  readonly eventGridSecret: string | undefined;
 }
 
 /** Thrown when the environment is invalid; `problems` has one line per bad variable. */
@@ -132,7 +146,7 @@ function parseEnvVars(env: Readonly<Record<string, string | undefined>>): EnvVal
   if (values.AUTH_MODE === 'apikey' && values.API_KEYS === undefined) {
     problems.push('API_KEYS: expected at least one key when AUTH_MODE=apikey');
   }
-  problems.push(...exposureProblems(values));
+  problems.push(...exposureProblems(values), ...telephonyProblems(values));
   const usesAzureSpeech = values.STT_PROVIDER === 'azure' || values.TTS_PROVIDER === 'azure';
   if (
     usesAzureSpeech &&
@@ -177,6 +191,33 @@ function exposureProblems(values: Partial<Record<EnvVarName, unknown>>): string[
     `HOST: ${host} would let anyone who reaches the port read and delete every conversation, since AUTH_MODE=none; ` +
       'set AUTH_MODE=apikey and API_KEYS, bind to 127.0.0.1, or accept the risk with ALLOW_UNAUTHENTICATED_REMOTE=true',
   ];
+}
+
+/** Phone calls need a public URL, a way to verify ACS's tokens and, with authentication, an Event Grid secret. */
+function telephonyProblems(values: Partial<Record<EnvVarName, unknown>>): string[] {
+  const problems: string[] = [];
+  const hasString = values.ACS_CONNECTION_STRING !== undefined;
+  if (!hasString && values.ACS_ENDPOINT === undefined) return [];
+  if (hasString && values.ACS_ENDPOINT !== undefined)
+    problems.push('ACS_ENDPOINT: set either it (keyless) or ACS_CONNECTION_STRING, not both');
+  const baseUrl = values.BASE_URL as string | undefined;
+  if (baseUrl === undefined)
+    problems.push(
+      'BASE_URL: expected the public URL ACS reaches this server at (e.g. a dev tunnel) with ACS',
+    );
+  else if (values.NODE_ENV === 'production' && !baseUrl.startsWith('https:'))
+    problems.push(
+      'BASE_URL: expected https with NODE_ENV=production: call audio and callbacks must be encrypted',
+    );
+  if (values.ACS_AUDIENCE === undefined)
+    problems.push(
+      'ACS_AUDIENCE: expected the ACS resource’s immutable resource id (Azure portal → the resource → Properties) to verify callbacks',
+    );
+  if (values.AUTH_MODE !== 'none' && values.ACS_EVENTGRID_SECRET === undefined)
+    problems.push(
+      'ACS_EVENTGRID_SECRET: expected a secret for the Event Grid webhook URL when AUTH_MODE is not none',
+    );
+  return problems;
 }
 
 function toConfig(v: EnvValues): Config {
@@ -251,6 +292,29 @@ function toConfig(v: EnvValues): Config {
           : v.AGENT_ENGINE,
     },
     telemetry: { serviceName: v.OTEL_SERVICE_NAME, otlpEndpoint: v.OTEL_EXPORTER_OTLP_ENDPOINT },
+    acsTokens:
+      v.ACS_AUDIENCE === undefined
+        ? undefined
+        : { audience: v.ACS_AUDIENCE, openIdConfigUrl: v.ACS_OPENID_CONFIG_URL },
+    telephony: telephonyConfig(v),
+  };
+}
+
+function telephonyConfig(v: EnvValues): TelephonyConfig | undefined {
+  const acs =
+    v.ACS_CONNECTION_STRING !== undefined
+      ? { connectionString: v.ACS_CONNECTION_STRING }
+      : v.ACS_ENDPOINT !== undefined
+        ? { endpoint: v.ACS_ENDPOINT }
+        : undefined;
+  if (acs === undefined || v.BASE_URL === undefined) return undefined;
+  return {
+    acs,
+    baseUrl: v.BASE_URL.replace(/\/+$/, ''),
+    sourceNumber: v.ACS_SOURCE_PHONE_NUMBER,
+    transferNumber: v.ACS_TRANSFER_NUMBER,
+    audioFormat: v.ACS_AUDIO_FORMAT,
+    eventGridSecret: v.ACS_EVENTGRID_SECRET,
   };
 }
 
@@ -265,6 +329,16 @@ export function describeConfig(config: Config): Record<string, unknown> {
     llm: config.llm.azureEndpoint ?? config.llm.openaiBaseUrl ?? 'none',
     agents: config.agents,
     otlpEndpoint: config.telemetry.otlpEndpoint ?? 'off',
+    telephony:
+      config.telephony === undefined
+        ? 'off'
+        : {
+            acs:
+              'endpoint' in config.telephony.acs
+                ? `${config.telephony.acs.endpoint} (keyless)`
+                : 'connection string',
+            baseUrl: config.telephony.baseUrl,
+          },
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { E164 } from '../telephony/phone-number.ts';
 
 /** One environment variable: how to parse it, its default (as it would be written in the environment) and what it means. */
 export class EnvVar<T, HasDefault extends boolean = boolean> {
@@ -55,6 +56,9 @@ const flag = (doc: string) =>
     'true or false',
     doc,
   );
+
+const phoneNumber = (doc: string) =>
+  envVar(z.string().regex(E164), 'an E.164 phone number such as +14255550123', doc);
 
 function url(protocols: readonly string[], doc: string) {
   const hasProtocol = (value: string) => URL.canParse(value) && protocols.includes(new URL(value).protocol);
@@ -234,6 +238,37 @@ export const ENV_VARS = {
     ['auto', 'flow', 'llm'] as const,
     'Which engine answers: llm (prompts and tools), flow (offline state machines), or auto: llm when an LLM endpoint is set.',
   ).withDefault('auto'),
+  ACS_CONNECTION_STRING: envVar(
+    z.string().regex(/^endpoint=https?:\/\/[^;]+;accesskey=[^;]+$/i),
+    'endpoint=https://<resource>.communication.azure.com/;accesskey=<key>',
+    'Azure Communication Services connection string: rtvoice answers and places phone calls with it.',
+  ).asSecret(),
+  ACS_ENDPOINT: url(
+    ['https:', 'http:'],
+    'ACS endpoint for keyless access (managed identity or `az login`), instead of ACS_CONNECTION_STRING.',
+  ),
+  ACS_SOURCE_PHONE_NUMBER: phoneNumber('The ACS phone number outbound calls come from.'),
+  ACS_TRANSFER_NUMBER: phoneNumber('Where an escalation to a person transfers the call.'),
+  ACS_AUDIENCE: text(
+    'The ACS resource’s immutable resource id: the audience of the tokens ACS signs its callbacks and media sockets with.',
+  ),
+  ACS_OPENID_CONFIG_URL: url(
+    ['https:', 'http:'],
+    'Where ACS publishes its token issuer and signing keys.',
+  ).withDefault(
+    'https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration',
+  ),
+  ACS_AUDIO_FORMAT: oneOf(
+    ['pcm16KMono', 'pcm24KMono'],
+    'Audio format ACS streams calls in (a call placed through the API may choose its own).',
+  ).withDefault('pcm16KMono'),
+  ACS_EVENTGRID_SECRET: text(
+    'Secret that the Event Grid subscription puts in its webhook URL (`/api/v1/calls/answer?secret=…`); required with ACS unless AUTH_MODE=none.',
+  ).asSecret(),
+  BASE_URL: url(
+    ['https:', 'http:'],
+    'Public base URL of this server, which ACS calls back and streams media to (https in production; a dev tunnel for local use).',
+  ),
   OTEL_EXPORTER_OTLP_ENDPOINT: url(
     ['http:', 'https:'],
     'OTLP/HTTP collector base URL; traces are exported only when it is set.',

@@ -1,11 +1,13 @@
 import type { Counter, Histogram } from 'prom-client';
 import type { Orchestrator } from '../agents/orchestrator.ts';
+import type { EndReason } from '../agents/tools/tool.ts';
 import type { StreamingMode } from '../config/config.ts';
 import type { Bus } from '../connections/bus.ts';
 import type { SpeechServices } from '../speech/speech-services.ts';
 import type { MemoManager } from '../state/memo-manager.ts';
 import type { SessionStore } from '../state/session-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import type { MediaLink } from '../telephony/telephony.ts';
 import type { Transport } from '../transports/transport.ts';
 import type { MediaSettings } from './cascade/session-deps.ts';
 
@@ -28,6 +30,19 @@ export interface CallServices {
     readonly turnLatency: Histogram<'stage'>;
   };
   readonly log: Logger;
+  /** Phone calls (ACS Call Automation); undefined without ACS. */
+  readonly telephony?: CallTelephony | undefined;
+}
+
+/** What a call's handler needs of telephony: to be reachable while it runs, and to end the phone call. */
+export interface CallTelephony {
+  attach(callId: string, link: MediaLink): () => void;
+  endByAgent(callId: string, sessionId: string, reason: EndReason): Promise<void>;
+}
+
+/** How the agent ends a phone call: ACS hangs up or transfers it (a socket alone is just closed). */
+export interface CallControl {
+  end(reason: EndReason): Promise<void>;
 }
 
 /** What every streaming mode's handler is built from. */
@@ -37,4 +52,6 @@ export interface CallContext {
   readonly transport: Transport;
   readonly callId: string | undefined;
   readonly log: Logger;
+  /** Set for a phone call rtvoice answered or placed. */
+  readonly control?: CallControl | undefined;
 }

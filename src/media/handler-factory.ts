@@ -19,7 +19,7 @@ type HandlerFactory = (context: CallContext) => CallHandler;
  * `createCallHandler`; a new mode is one more entry here.
  */
 const FACTORIES: Readonly<Record<StreamingMode, HandlerFactory | undefined>> = {
-  media: ({ services, memo, transport, callId, log }) => {
+  media: ({ services, memo, transport, callId, log, control }) => {
     if (!services.speech) {
       throw new HandlerUnavailableError(
         'media mode needs the speech stack, which is not installed (run rtvoice doctor)',
@@ -33,6 +33,7 @@ const FACTORIES: Readonly<Record<StreamingMode, HandlerFactory | undefined>> = {
       transport,
       callId,
       log,
+      control,
       settings: services.config.media,
       observeLatency: (stage, ms) => histogram.observe({ stage }, ms / 1000),
     });

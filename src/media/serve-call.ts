@@ -6,6 +6,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { CALL_CLOSE } from '../transports/close-codes.ts';
 import type { Inbox } from '../transports/inbox.ts';
 import type { CallHandler, Transport } from '../transports/transport.ts';
+import type { EndReason } from '../agents/tools/tool.ts';
 import type { CallServices } from './call-context.ts';
 import { createCallHandler, resolveStreamingMode } from './handler-factory.ts';
 
@@ -50,24 +51,40 @@ export async function serveCall(options: {
   transport: Transport;
   log: Logger;
 }): Promise<void> {
-  const { services, socket, log, inbox, transport } = options;
+  const { services, socket, log, inbox, transport, callId, sessionId } = options;
   let handler: CallHandler | undefined;
-  const memo = await services.sessions.load(options.sessionId);
-  const end = async (reason: string) => {
-    await handler?.close(reason);
-    await saveSession(memo, log);
-  };
+  const memo = await services.sessions.load(sessionId);
+  let ending: Promise<void> | undefined;
+  const end = (reason: string) =>
+    (ending ??= (async () => {
+      detach?.();
+      await handler?.close(reason);
+      await saveSession(memo, log);
+    })());
+  // With ACS Call Automation, a call connection is a phone call: ACS ends it, and tells when it ended.
+  const telephony = callId !== undefined ? services.telephony : undefined;
   try {
     const mode = resolveStreamingMode(options.requestedMode, memo, services.config.streamingMode);
-    handler = createCallHandler(mode, { services, memo, transport, callId: options.callId, log });
+    const control = telephony && {
+      end: (reason: EndReason) => telephony.endByAgent(callId!, sessionId, reason),
+    };
+    handler = createCallHandler(mode, { services, memo, transport, callId, log, control });
   } catch (err) {
     memo.dispose();
     log.warn({ err: errorMessage(err) }, 'call refused');
     socket.close(CALL_CLOSE.modeUnavailable, errorMessage(err).slice(0, 120));
     return;
   }
+  const ready = handler;
+  const detach = telephony?.attach(callId!, {
+    farewell: (message) => ready.farewell(message),
+    // The call is over even if the socket never closes: end the handler now, then close the socket.
+    terminate: async (reason) => {
+      await end(reason);
+      transport.close(CALL_CLOSE.normal, reason.slice(0, 120));
+    },
+  });
   if (inbox.closed) return end('socket closed during setup');
   socket.once('close', (code: number) => void end(`socket closed (${code})`));
-  const ready = handler;
   inbox.open((data, isBinary) => transport.receive(ready, data, isBinary));
 }

@@ -1,6 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { WebSocket } from 'ws';
-import { authorize, resolveAccess, type Access, type AccessRule, type Refusal } from '../auth/access.ts';
+import {
+  authorize,
+  resolveAccess,
+  sameKey,
+  type Access,
+  type AccessRule,
+  type Refusal,
+} from '../auth/access.ts';
 import { single } from '../transports/single.ts';
 import type { Services } from './services.ts';
 
@@ -9,6 +16,8 @@ export interface RoutePolicy {
   readonly rule: AccessRule;
   /** For `session`: the session the request names (from its path, query, headers or body). */
   readonly session?: (request: FastifyRequest) => string | undefined;
+  /** Also admits ACS by the token it signs (media sockets), as a principal for every session. */
+  readonly orAcs?: boolean;
 }
 
 declare module 'fastify' {
@@ -21,10 +30,14 @@ declare module 'fastify' {
 export const PUBLIC: RoutePolicy = { rule: 'public' };
 export const PRINCIPAL: RoutePolicy = { rule: 'principal' };
 export const ADMIN: RoutePolicy = { rule: 'admin' };
-export const forSession = (session: (request: FastifyRequest) => string | undefined): RoutePolicy => ({
-  rule: 'session',
-  session,
-});
+export const ACS_SIGNED: RoutePolicy = { rule: 'acs' };
+export const EVENT_GRID: RoutePolicy = { rule: 'eventgrid' };
+export const forSession = (
+  session: (request: FastifyRequest) => string | undefined,
+  options: { orAcs?: boolean } = {},
+): RoutePolicy => ({ rule: 'session', session, ...options });
+
+const EVERYTHING: Access = { kind: 'all' };
 
 /** One registered route and its policy, as the running server enforces it. */
 export interface RouteAccess {
@@ -74,7 +87,7 @@ export function enforceAccessPolicy(
   const isWebSocketUpgrade = (request: FastifyRequest) =>
     request.headers.upgrade?.toLowerCase() === 'websocket' &&
     socketRoutes.has(`${request.method} ${request.routeOptions.url}`);
-  const { mode, keys, tokens } = services.auth;
+  const { mode, keys, tokens, acsTokens, eventGridSecret } = services.auth;
   const { authFailures } = services.metrics;
 
   app.addHook('onRoute', (route) => {
@@ -114,6 +127,26 @@ export function enforceAccessPolicy(
   app.addHook('onRequest', async (request, reply) => {
     const policy = request.routeOptions.config.access;
     if (!policy) return; // unmatched: the not-found handler answers
+    if (policy.rule === 'acs' || (policy.orAcs && acsTokens)) {
+      const check = acsTokens
+        ? await acsTokens.verify(request.headers.authorization)
+        : ({ ok: false, failure: 'unsupported', reason: 'ACS is not configured (ACS_AUDIENCE)' } as const);
+      if (check.ok) return void grants.set(request, EVERYTHING);
+      if (policy.rule === 'acs')
+        return refuse(request, reply, { status: 401, reason: check.reason }, check.failure);
+    }
+    if (policy.rule === 'eventgrid' && eventGridSecret !== undefined) {
+      const secret = single(queryOf(request).secret);
+      if (secret !== undefined && sameKey(secret, eventGridSecret))
+        return void grants.set(request, EVERYTHING);
+      const failure = secret === undefined ? 'missing' : 'unknown_key';
+      return refuse(
+        request,
+        reply,
+        { status: 401, reason: 'the Event Grid secret is missing or wrong' },
+        failure,
+      );
+    }
     const header = single(request.headers['x-api-key']);
     const bearer = request.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
     // Browsers cannot set headers on a WebSocket, so sockets may carry a session token in the query.
@@ -121,7 +154,7 @@ export function enforceAccessPolicy(
     const access = resolveAccess(mode, keys, tokens, { apiKey: header, bearer, sessionToken });
     grants.set(request, access);
     // Which session a request names is known once it is parsed; that it has a principal is known now.
-    const refusal = authorize(access, policy.rule === 'session' ? 'principal' : policy.rule);
+    const refusal = authorize(access, ruleOnArrival(policy.rule));
     if (refusal)
       return refuse(request, reply, refusal, access.kind === 'none' ? access.failure : 'forbidden');
   });
@@ -134,6 +167,13 @@ export function enforceAccessPolicy(
   });
 
   return table;
+}
+
+/** The rule applied before the body is read: the session is checked later; the Event Grid fallback is admin. */
+function ruleOnArrival(rule: AccessRule): AccessRule {
+  if (rule === 'session') return 'principal';
+  if (rule === 'eventgrid') return 'admin';
+  return rule;
 }
 
 type WebSocketHandler = (this: FastifyInstance, socket: WebSocket, request: FastifyRequest) => unknown;

@@ -27,6 +27,7 @@ import { schemaRoutes } from './routes/schemas.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { mediaRoutes } from './routes/media.ts';
+import { callRoutes } from './routes/calls.ts';
 import type { Services } from './services.ts';
 import { isWebSocketUpgrade, traceHttpRequests } from './http-tracing.ts';
 import { enforceAccessPolicy, type RouteAccess } from './access-policy.ts';
@@ -104,6 +105,7 @@ export async function buildApp(services: Services, extend?: AppExtension): Promi
   await app.register(realtimeRoutes, { services });
   await app.register(agentRoutes, { services });
   await app.register(mediaRoutes, { services });
+  await app.register(callRoutes, { services });
   // Only a real promise is awaited: an extension written as `(app) => app.get(...)` returns the app,
   // which is thenable and would deadlock start-up.
   const extended = extend?.(app, services);

@@ -8,6 +8,8 @@ import { Bus } from '../connections/bus.ts';
 import { ConnectionManager } from '../connections/connection-manager.ts';
 import { RtvoiceError } from '../errors.ts';
 import { primeGreeting } from '../media/cascade/prime-greeting.ts';
+import { AcsTokenVerifier } from '../telephony/acs-tokens.ts';
+import { Telephony } from '../telephony/telephony.ts';
 import { SpeechServices } from '../speech/speech-services.ts';
 import { RedisManager } from '../state/redis-manager.ts';
 import { SessionMemory } from '../state/session-memory.ts';
@@ -28,6 +30,9 @@ export interface Services {
     readonly mode: AuthMode;
     readonly keys: readonly ApiKey[];
     readonly tokens: SessionTokens;
+    /** Verifies what ACS signs; undefined without ACS_AUDIENCE. */
+    readonly acsTokens: AcsTokenVerifier | undefined;
+    readonly eventGridSecret: string | undefined;
   };
   readonly redis: RedisManager | undefined;
   readonly sessions: SessionMemory;
@@ -36,6 +41,8 @@ export interface Services {
   readonly readinessChecks: readonly ReadinessCheck[];
   /** The agents and the engine that runs them. */
   readonly orchestrator: Orchestrator;
+  /** Phone calls through ACS Call Automation; undefined without ACS configured. */
+  readonly telephony: Telephony | undefined;
 }
 
 /** Builds every service; fails (before anything listens) when the agents' YAML is invalid. */
@@ -45,12 +52,14 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
   const metrics = new Metrics();
   const speech = createSpeech(config, metrics, log);
   const connections = new ConnectionManager(config.connections, metrics.registry);
+  const bus = new Bus(connections, redis, log);
+  const sessions = new SessionMemory(config, redis, metrics.registry, log);
   return {
     config,
     log,
     metrics,
     connections,
-    bus: new Bus(connections, redis, log),
+    bus,
     auth: {
       mode: config.auth.mode,
       keys: parseApiKeys(config.auth.apiKeys),
@@ -58,12 +67,15 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
         config.auth.sessionTokenSecret ?? randomBytes(32).toString('hex'),
         config.auth.sessionTokenTtlSeconds,
       ),
+      acsTokens: config.acsTokens && new AcsTokenVerifier(config.acsTokens),
+      eventGridSecret: config.telephony?.eventGridSecret,
     },
     redis,
-    sessions: new SessionMemory(config, redis, metrics.registry, log),
+    sessions,
     speech,
     readinessChecks: createReadinessChecks(config, redis, speech, connections),
     orchestrator,
+    telephony: config.telephony && new Telephony({ config: config.telephony, sessions, bus, redis, log }),
   };
 }
 
@@ -84,6 +96,9 @@ export function startServices(services: Services): void {
   services.bus
     .start()
     .catch((err: unknown) => services.log.error({ err }, 'bus could not subscribe to Redis'));
+  services.telephony
+    ?.start()
+    .catch((err: unknown) => services.log.error({ err }, 'telephony could not subscribe to Redis'));
   const { speech, orchestrator, config, log } = services;
   // Only flite keeps what it rendered: priming another synthesizer would cost a synthesis for nothing.
   // With TTS_POOL_WARM=0 nothing is made ahead, the greeting included.
@@ -94,6 +109,6 @@ export function startServices(services: Services): void {
 
 export async function closeServices(services: Services): Promise<void> {
   services.metrics.stop();
-  await services.bus.stop();
+  await Promise.all([services.bus.stop(), services.telephony?.stop()]);
   await Promise.all([services.redis?.close(), services.speech?.close()]);
 }

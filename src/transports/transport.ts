@@ -14,6 +14,8 @@ export interface CallHandler {
   text(text: string): void;
   /** The far end played agent audio up to this output-stream position. */
   played(untilMs: number): void;
+  /** The call is ended from outside (the API): say `message`, then end the call. */
+  farewell(message: string): void;
   /** The socket closed or the server stops: release everything. Safe to call more than once. */
   close(reason: string): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { context, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { AgentEvent } from '../../agents/events.ts';
 import type { TurnStream } from '../../agents/orchestrator.ts';
 import type { VoiceSelection } from '../../agents/voices.ts';
+import type { EndReason } from '../../agents/tools/tool.ts';
 import type { EnvelopeType } from '../../connections/envelope.ts';
 import { errorMessage } from '../../errors.ts';
 import type { MemoManager } from '../../state/memo-manager.ts';
@@ -29,7 +30,7 @@ export interface ReplyContext {
   /** What agent events do to the call beyond envelopes. */
   readonly onHandoff: (voice: VoiceSelection) => void;
   readonly onExpect: (grammar: string | undefined) => void;
-  readonly onEndCall: () => void;
+  readonly onEndCall: (reason: EndReason) => void;
   /** Cuts the reply's messages in the history to what the caller heard. */
   readonly recordHeard: (turn: number, heard: number) => void;
 }
@@ -216,7 +217,7 @@ export class AgentReply {
           });
         } else if (event.type === 'handoff') this.context.onHandoff(event.voice);
         else if (event.type === 'expect') this.context.onExpect(event.grammar);
-        else if (event.type === 'end_call') this.context.onEndCall();
+        else if (event.type === 'end_call') this.context.onEndCall(event.reason);
         const envelope = envelopeOf(event, this.number);
         if (envelope) publish(...envelope);
       }

@@ -1,6 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { UserInput } from '../../agents/events.ts';
 import type { TurnStream } from '../../agents/orchestrator.ts';
+import type { EndReason } from '../../agents/tools/tool.ts';
 import type { VoiceSelection } from '../../agents/voices.ts';
 import type { Pcm16 } from '../../audio/pcm.ts';
 import { errorMessage } from '../../errors.ts';
@@ -36,7 +37,8 @@ export class MediaSession implements CallHandler {
   private pacer: OutputPacer | undefined;
   private voice: VoiceSelection;
   private reply: AgentReply | undefined;
-  private endingCall = false;
+  /** Why the agent ended the call, once it has; its last reply plays out, then the call ends. */
+  private endingCall: EndReason | undefined;
   private startedAt = 0;
   private readonly publish: Publish;
   private readonly reports: TurnReports;
@@ -132,6 +134,13 @@ export class MediaSession implements CallHandler {
     this.reports.played();
   }
 
+  farewell(message: string): void {
+    if (this.state !== 'live' || this.endingCall) return;
+    this.interruptNow();
+    const { orchestrator, memo } = this.deps;
+    this.runReply((signal) => orchestrator.farewell(memo, message, { signal }), {});
+  }
+
   async close(reason: string): Promise<void> {
     if (this.state === 'closed') return;
     const wasLive = this.state === 'live';
@@ -148,9 +157,15 @@ export class MediaSession implements CallHandler {
     this.callSpan.end();
   }
 
-  /** The agent ended the call. */
+  /** The agent ended the call: a phone call is hung up or transferred through ACS, then the socket closes. */
   private async hangUp(): Promise<void> {
     if (this.closed) return;
+    const { control, log } = this.deps;
+    if (control) {
+      await control
+        .end(this.endingCall ?? 'completed')
+        .catch((err: unknown) => log.error({ err: errorMessage(err) }, 'ending the phone call failed'));
+    }
     this.deps.transport.close(CALL_CLOSE.normal, 'call ended by the agent');
     await this.close('agent ended the call');
   }
@@ -232,7 +247,7 @@ export class MediaSession implements CallHandler {
         this.resources?.input?.recognizer?.setGrammar(
           grammar === undefined ? undefined : builtInGrammar(grammar),
         ),
-      onEndCall: () => (this.endingCall = true),
+      onEndCall: (reason) => (this.endingCall = reason),
       recordHeard: (turn, heard) => this.deps.orchestrator.recordHeard(memo, turn, heard),
     };
   }

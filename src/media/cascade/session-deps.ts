@@ -1,3 +1,4 @@
+import type { CallControl } from '../call-context.ts';
 import type { Orchestrator } from '../../agents/orchestrator.ts';
 import type { SpeechServices } from '../../speech/speech-services.ts';
 import type { MemoManager } from '../../state/memo-manager.ts';
@@ -22,6 +23,8 @@ export interface MediaSessionDeps {
   readonly settings: MediaSettings;
   readonly log: Logger;
   readonly callId: string | undefined;
+  /** Ends a phone call through ACS when the agent ends it; without it, closing the socket ends the call. */
+  readonly control?: CallControl | undefined;
   /** Where each turn's latencies go besides the session (Prometheus). */
   readonly observeLatency: (stage: string, ms: number) => void;
 }

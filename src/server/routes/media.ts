@@ -37,7 +37,7 @@ const upgrade = (request: { query: unknown; headers: UpgradeRequest['headers'] }
  * the wire protocol's transport and the call's handler.
  */
 function callRoute(app: App, services: Services, kind: TransportKind): void {
-  const policy = forSession((request) => kind.ids(upgrade(request)).sessionId);
+  const policy = forSession((request) => kind.ids(upgrade(request)).sessionId, { orAcs: kind === ACS });
   app.get(kind.route, { websocket: true, config: { access: policy } }, async (socket, request) => {
     const asked = kind.ids(upgrade(request));
     if (refuseMalformedIds(socket, { 'session id': asked.sessionId, 'call connection id': asked.callId }))

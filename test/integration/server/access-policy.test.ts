@@ -54,6 +54,10 @@ const EXPECTED: Record<AccessRule, Record<Principal, 'allowed' | 401 | 403>> = {
   principal: { nobody: 401, other: 'allowed', this: 'allowed', admin: 'allowed' },
   admin: { nobody: 401, other: 403, this: 403, admin: 'allowed' },
   session: { nobody: 401, other: 403, this: 'allowed', admin: 'allowed' },
+  // No key or session token is an ACS token: those are tested in test/integration/telephony.
+  acs: { nobody: 401, other: 401, this: 401, admin: 401 },
+  // Without ACS_EVENTGRID_SECRET (only allowed with AUTH_MODE=none, where every principal is admin).
+  eventgrid: { nobody: 401, other: 403, this: 403, admin: 'allowed' },
 };
 
 /** The route's path with its parameters filled: the session under test, an agent, a docs file. */
@@ -181,6 +185,8 @@ describe('the policy itself', () => {
       principal: 'any key or session token',
       admin: 'an unscoped key',
       session: "the session's key or token",
+      acs: 'ACS, by its signed token',
+      eventgrid: 'Event Grid, by the webhook secret',
     };
     const documented = app.routeAccess.filter(
       (route) => route.method !== 'HEAD' && !(route.url.startsWith('/docs/') || route.url === '/docs'),

@@ -1,0 +1,163 @@
+import type { CallEvent } from './call-events.ts';
+import { phoneOf } from './call-events.ts';
+
+/** The session context key a phone call's record is kept under. */
+export const CALL_RECORD_KEY = 'call';
+
+export type CallState = 'connecting' | 'connected' | 'transferring' | 'disconnected' | 'failed';
+export type CallDirection = 'inbound' | 'outbound';
+
+/** A phone call's lifecycle as the session keeps it (corememory `call`). */
+export interface CallRecord {
+  readonly callId: string;
+  readonly sessionId: string;
+  readonly direction: CallDirection;
+  readonly state: CallState;
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+  /** Raw ids of who is on the call, from the latest ParticipantsUpdated. */
+  readonly participants: readonly string[];
+  readonly participantsSequence?: number;
+  readonly media?: { readonly status: string; readonly details?: string | undefined };
+  readonly transfer?: {
+    readonly target: string;
+    readonly status: 'requested' | 'accepted' | 'failed';
+    readonly detail?: string | undefined;
+  };
+  /** The last play or recognize operation ACS reported on. */
+  readonly lastOperation?: { readonly event: string; readonly detail?: string | undefined };
+  readonly dtmf?: string;
+  readonly createdAt: string;
+  readonly connectedAt?: string;
+  readonly endedAt?: string;
+  /** Why the call ended: who hung up, a failure, a transfer. */
+  readonly endReason?: string;
+}
+
+/** Whether the call is over: nothing more happens on it. */
+export const isOver = (record: CallRecord) => record.state === 'disconnected' || record.state === 'failed';
+
+/** `code/subCode: message` of an event's resultInformation. */
+function resultOf(data: Readonly<Record<string, unknown>>): string | undefined {
+  const info = data['resultInformation'] as { code?: number; subCode?: number; message?: string } | undefined;
+  if (!info) return undefined;
+  return `${info.code ?? '?'}/${info.subCode ?? '?'}${info.message ? `: ${info.message}` : ''}`;
+}
+
+const ended = (record: CallRecord, state: CallState, reason: string, at: string): CallRecord => ({
+  ...record,
+  state,
+  endedAt: record.endedAt ?? at,
+  endReason: record.endReason ?? reason,
+});
+
+/**
+ * The record after one event. Events of a finished call change nothing, except that the moment it ended
+ * is kept; a ParticipantsUpdated older than the one applied is ignored (ACS may deliver out of order).
+ */
+export function applyCallEvent(record: CallRecord, event: CallEvent, at: string): CallRecord {
+  const { data } = event;
+  if (isOver(record)) return record;
+  switch (event.type) {
+    case 'CallConnected':
+      return { ...record, state: 'connected', connectedAt: record.connectedAt ?? at };
+    case 'CallDisconnected':
+      return ended(
+        record,
+        'disconnected',
+        record.transfer?.status === 'accepted' ? 'transferred' : 'hung up',
+        at,
+      );
+    case 'CreateCallFailed':
+    case 'AnswerFailed':
+    case 'AnswerCallFailed':
+      return ended(record, 'failed', `${event.type} ${resultOf(data) ?? ''}`.trim(), at);
+    case 'ParticipantsUpdated': {
+      const sequence = typeof data['sequenceNumber'] === 'number' ? data['sequenceNumber'] : undefined;
+      if (
+        sequence !== undefined &&
+        record.participantsSequence !== undefined &&
+        sequence <= record.participantsSequence
+      )
+        return record;
+      const list = Array.isArray(data['participants']) ? (data['participants'] as unknown[]) : [];
+      const participants = list
+        .map((p) => phoneOf((p as { identifier?: { rawId?: string } }).identifier?.rawId))
+        .filter((id): id is string => id !== undefined);
+      return {
+        ...record,
+        participants,
+        ...(sequence !== undefined ? { participantsSequence: sequence } : {}),
+      };
+    }
+    case 'MediaStreamingStarted':
+    case 'MediaStreamingStopped':
+    case 'MediaStreamingFailed': {
+      const update = data['mediaStreamingUpdate'] as
+        { mediaStreamingStatus?: string; mediaStreamingStatusDetails?: string } | undefined;
+      const status = update?.mediaStreamingStatus ?? event.type;
+      const details = update?.mediaStreamingStatusDetails ?? resultOf(data);
+      return { ...record, media: { status, details } };
+    }
+    case 'PlayCompleted':
+    case 'PlayFailed':
+    case 'PlayCanceled':
+    case 'RecognizeCompleted':
+    case 'RecognizeFailed':
+      return { ...record, lastOperation: { event: event.type, detail: resultOf(data) } };
+    case 'ContinuousDtmfRecognitionToneReceived': {
+      const tone = typeof data['tone'] === 'string' ? data['tone'] : '?';
+      return { ...record, dtmf: `${record.dtmf ?? ''}${TONES[tone] ?? '?'}` };
+    }
+    case 'CallTransferAccepted':
+      return record.transfer ? { ...record, transfer: { ...record.transfer, status: 'accepted' } } : record;
+    case 'CallTransferFailed':
+      return {
+        ...record,
+        state: 'connected',
+        transfer: { target: record.transfer?.target ?? 'unknown', status: 'failed', detail: resultOf(data) },
+      };
+    default:
+      return record;
+  }
+}
+
+const TONES: Readonly<Record<string, string>> = {
+  zero: '0',
+  one: '1',
+  two: '2',
+  three: '3',
+  four: '4',
+  five: '5',
+  six: '6',
+  seven: '7',
+  eight: '8',
+  nine: '9',
+  a: 'A',
+  b: 'B',
+  c: 'C',
+  d: 'D',
+  pound: '#',
+  asterisk: '*',
+};
+
+/** The event types rtvoice acts on; any other is logged and acknowledged. */
+export const HANDLED_EVENTS: ReadonlySet<string> = new Set([
+  'CallConnected',
+  'CallDisconnected',
+  'CreateCallFailed',
+  'AnswerFailed',
+  'AnswerCallFailed',
+  'ParticipantsUpdated',
+  'MediaStreamingStarted',
+  'MediaStreamingStopped',
+  'MediaStreamingFailed',
+  'PlayCompleted',
+  'PlayFailed',
+  'PlayCanceled',
+  'RecognizeCompleted',
+  'RecognizeFailed',
+  'ContinuousDtmfRecognitionToneReceived',
+  'CallTransferAccepted',
+  'CallTransferFailed',
+]);

@@ -1,0 +1,458 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SimulatedCaller } from '../../load/simulated-caller.ts';
+import { hmacProblem } from './hmac.ts';
+import { TokenIssuer } from './token-issuer.ts';
+
+type Json = Record<string, unknown>;
+
+const phone = (number: string) => ({
+  kind: 'phoneNumber',
+  rawId: `4:${number}`,
+  phoneNumber: { value: number },
+});
+const SUCCESS = { code: 200, subCode: 0, message: 'Action completed successfully.' };
+
+/** One call the simulated ACS carries. */
+export interface SimulatedCall {
+  readonly callId: string;
+  readonly correlationId: string;
+  readonly direction: 'inbound' | 'outbound';
+  readonly from: string;
+  readonly to: string;
+  readonly callbackUri: string;
+  readonly mediaStreaming: Json | undefined;
+  state: 'connecting' | 'connected' | 'transferred' | 'disconnected';
+  /** Where the agent transferred the call. */
+  transferredTo?: string;
+  /** The phone line: the media socket ACS opened to the server, as a simulated caller. */
+  line?: SimulatedCaller;
+  readonly lineOpened: Promise<SimulatedCaller>;
+}
+
+/** A callback the simulator delivered, and how the server answered it. */
+export interface Delivery {
+  readonly event: Json;
+  readonly status: number;
+  readonly body: string;
+}
+
+export interface AcsSimulatorOptions {
+  /** The ACS resource's immutable id (ACS_AUDIENCE); random by default. */
+  readonly audience?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  /** How long an outbound call rings before it is answered. */
+  readonly ringMs?: number;
+  /** Whether media sockets and callbacks carry tokens (false: test the server's refusals). */
+  readonly signTokens?: boolean;
+}
+
+interface CallWaiter {
+  resolve(line: SimulatedCaller): void;
+  reject(err: Error): void;
+}
+
+/**
+ * A local stand-in for Azure Communication Services, faithful to ../shared/reference/PROTOCOLS.md §1, §3, §4:
+ * the Call Automation REST operations the official SDK calls (access-key HMAC verified), an RS256 token
+ * issuer with its OpenID configuration and JWKS, Event Grid delivery of incoming calls (after the
+ * validation handshake), signed CloudEvent callbacks, and a phone line: the media socket to the server,
+ * as a simulated caller that speaks WAV audio at real-time pace and hears the agent.
+ */
+export class AcsSimulator {
+  readonly accessKey = randomBytes(32).toString('base64');
+  readonly issuer: TokenIssuer;
+  readonly calls = new Map<string, SimulatedCall>();
+  readonly deliveries: Delivery[] = [];
+  /** REST requests refused for a bad signature. */
+  readonly refusedRequests: string[] = [];
+  private readonly options: AcsSimulatorOptions;
+  private readonly server: Server;
+  private readonly incoming = new Map<string, { from: string; to: string }>();
+  private readonly validated = new Set<string>();
+  private readonly waiters = new Map<string, CallWaiter>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private baseUrl = '';
+
+  private constructor(options: AcsSimulatorOptions, issuer: TokenIssuer) {
+    this.options = options;
+    this.issuer = issuer;
+    this.server = createServer((request, response) => void this.serve(request, response));
+  }
+
+  static async start(options: AcsSimulatorOptions = {}): Promise<AcsSimulator> {
+    const simulator = new AcsSimulator(options, await TokenIssuer.create(options.audience ?? randomUUID()));
+    await new Promise<void>((resolve) => simulator.server.listen(options.port ?? 0, '127.0.0.1', resolve));
+    simulator.baseUrl = `http://127.0.0.1:${(simulator.server.address() as AddressInfo).port}`;
+    return simulator;
+  }
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  /** The environment a server needs to use this simulator as its ACS. */
+  serverEnv(baseUrl: string): Record<string, string> {
+    return {
+      ACS_CONNECTION_STRING: `endpoint=${this.baseUrl}/;accesskey=${this.accessKey}`,
+      ACS_AUDIENCE: this.issuer.audience,
+      ACS_OPENID_CONFIG_URL: `${this.baseUrl}/calling/.well-known/acsopenidconfiguration`,
+      BASE_URL: baseUrl,
+    };
+  }
+
+  /**
+   * A phone rings: Event Grid delivers IncomingCall to `answerUrl` (validating the subscription first,
+   * once per URL). Resolves with the server's answer; the call is then waited for with `answered`.
+   */
+  async ringIn(
+    answerUrl: string,
+    call: { from: string; to: string },
+  ): Promise<{ status: number; body: Json }> {
+    if (!this.validated.has(answerUrl)) {
+      const code = randomUUID();
+      const reply = await this.postEventGrid(answerUrl, 'SubscriptionValidation', [
+        {
+          id: randomUUID(),
+          topic: '/subscriptions/simulated/providers/microsoft.communication/communicationservices/simulated',
+          subject: '',
+          data: { validationCode: code, validationUrl: `${this.baseUrl}/eventgrid/validate?id=${code}` },
+          eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
+          eventTime: new Date().toISOString(),
+          metadataVersion: '1',
+          dataVersion: '1',
+        },
+      ]);
+      if (reply.status !== 200 || reply.body['validationResponse'] !== code)
+        throw new Error(`Event Grid validation failed: HTTP ${reply.status} ${JSON.stringify(reply.body)}`);
+      this.validated.add(answerUrl);
+    }
+    const context = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${randomBytes(24).toString('base64url')}.`;
+    this.incoming.set(context, call);
+    return this.postEventGrid(answerUrl, 'Notification', [
+      {
+        id: randomUUID(),
+        topic: '/subscriptions/simulated/providers/microsoft.communication/communicationservices/simulated',
+        subject: `/caller/4:${call.from}/recipient/4:${call.to}`,
+        data: {
+          to: phone(call.to),
+          from: phone(call.from),
+          serverCallId: randomUUID(),
+          callerDisplayName: 'Simulated Caller',
+          incomingCallContext: context,
+          correlationId: randomUUID(),
+        },
+        eventType: 'Microsoft.Communication.IncomingCall',
+        dataVersion: '1.0',
+        metadataVersion: '1',
+        eventTime: new Date().toISOString(),
+      },
+    ]);
+  }
+
+  /** The phone line of a call, once ACS has connected its media socket to the server. */
+  lineOf(callId: string): Promise<SimulatedCaller> {
+    const call = this.calls.get(callId);
+    if (!call) throw new Error(`no call ${callId}`);
+    return call.lineOpened;
+  }
+
+  /** The caller hangs up: the media socket closes (unless `keepSocket`), then CallDisconnected. */
+  async callerHangsUp(callId: string, options: { keepSocket?: boolean } = {}): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call) throw new Error(`no call ${callId}`);
+    if (!options.keepSocket) await call.line?.hangup();
+    await this.disconnect(call);
+  }
+
+  /** Delivers a callback event of a call now (in order with the call's other callbacks). */
+  send(callId: string, type: string, data: Json = {}): Promise<Delivery> {
+    const call = this.calls.get(callId);
+    if (!call) throw new Error(`no call ${callId}`);
+    return this.deliver(call, type, data);
+  }
+
+  /** Delivers an event again, exactly as it was delivered before (ACS retries). */
+  redeliver(delivery: Delivery): Promise<Delivery> {
+    const call = this.calls.get(String((delivery.event['data'] as Json)['callConnectionId']));
+    if (!call) throw new Error('no such call');
+    return this.post(call, delivery.event);
+  }
+
+  deliveriesOf(callId: string): Delivery[] {
+    return this.deliveries.filter((d) => (d.event['data'] as Json)['callConnectionId'] === callId);
+  }
+
+  async close(): Promise<void> {
+    for (const call of this.calls.values()) call.line?.hangup().catch(() => undefined);
+    for (const waiter of this.waiters.values()) waiter.reject(new Error('simulator closed'));
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const send = (status: number, payload?: unknown) => {
+      response.writeHead(status, payload === undefined ? {} : { 'content-type': 'application/json' });
+      response.end(payload === undefined ? undefined : JSON.stringify(payload));
+    };
+    const url = new URL(request.url ?? '/', this.baseUrl);
+    if (request.method === 'GET' && url.pathname === '/calling/.well-known/acsopenidconfiguration')
+      return send(200, this.issuer.openIdConfiguration(this.baseUrl));
+    if (request.method === 'GET' && url.pathname === '/calling/keys') return send(200, this.issuer.jwks());
+    const problem = hmacProblem(
+      { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers },
+      body,
+      this.accessKey,
+    );
+    if (problem) {
+      this.refusedRequests.push(`${request.method} ${url.pathname}: ${problem}`);
+      return send(401, { error: { code: 'Unauthorized', message: problem } });
+    }
+    try {
+      const json = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Json) : {};
+      const path = url.pathname;
+      if (request.method === 'POST' && path === '/calling/callConnections:answer')
+        return send(200, this.answer(json));
+      if (request.method === 'POST' && path === '/calling/callConnections')
+        return send(201, this.create(json));
+      const match = /^\/calling\/callConnections\/([^/:]+)(?::(\w+))?$/.exec(path);
+      const call = match ? this.calls.get(decodeURIComponent(match[1]!)) : undefined;
+      if (!match || !call) return send(404, { error: { code: 'NotFound', message: `no ${path}` } });
+      const action = request.method === 'DELETE' ? 'hangUp' : match[2];
+      if (action === 'hangUp' || action === 'terminate') {
+        send(204);
+        return void this.disconnect(call, { closeLine: true });
+      }
+      if (action === 'transferToParticipant') {
+        const target = (json['targetParticipant'] as { phoneNumber?: { value?: string } } | undefined)
+          ?.phoneNumber?.value;
+        send(202, { operationContext: json['operationContext'] });
+        return void this.transfer(call, target ?? 'unknown', json['operationContext']);
+      }
+      if (request.method === 'GET' && action === undefined) return send(200, this.properties(call));
+      return send(400, {
+        error: { code: 'BadRequest', message: `the simulator does not implement ${action}` },
+      });
+    } catch (err) {
+      return send(400, { error: { code: 'BadRequest', message: String(err) } });
+    }
+  }
+
+  private answer(request: Json): Json {
+    const context = String(request['incomingCallContext']);
+    const ringing = this.incoming.get(context);
+    if (!ringing) throw new Error('incomingCallContext is unknown or was answered already');
+    this.incoming.delete(context);
+    const call = this.newCall('inbound', ringing.from, ringing.to, request);
+    void this.connect(call);
+    return this.properties(call);
+  }
+
+  private create(request: Json): Json {
+    const target = (request['targets'] as { phoneNumber?: { value?: string } }[] | undefined)?.[0]
+      ?.phoneNumber?.value;
+    const source = (request['sourceCallerIdNumber'] as { value?: string } | undefined)?.value;
+    if (!target || !source)
+      throw new Error('createCall needs a phone number target and sourceCallerIdNumber');
+    const call = this.newCall('outbound', source, target, request);
+    setTimeout(() => void this.connect(call), this.options.ringMs ?? 100);
+    return this.properties(call);
+  }
+
+  private newCall(direction: 'inbound' | 'outbound', from: string, to: string, request: Json): SimulatedCall {
+    const callId = randomUUID();
+    let waiter!: CallWaiter;
+    const lineOpened = new Promise<SimulatedCaller>((resolve, reject) => (waiter = { resolve, reject }));
+    lineOpened.catch(() => undefined);
+    this.waiters.set(callId, waiter);
+    const call: SimulatedCall = {
+      callId,
+      correlationId: randomUUID(),
+      direction,
+      from,
+      to,
+      callbackUri: String(request['callbackUri']),
+      mediaStreaming: request['mediaStreamingOptions'] as Json | undefined,
+      state: 'connecting',
+      lineOpened,
+    };
+    this.calls.set(callId, call);
+    return call;
+  }
+
+  private properties(call: SimulatedCall): Json {
+    const caller = phone(call.direction === 'inbound' ? call.from : call.to);
+    return {
+      callConnectionId: call.callId,
+      serverCallId: `server-${call.callId}`,
+      correlationId: call.correlationId,
+      callConnectionState: call.state,
+      callbackUri: call.callbackUri,
+      targets: [caller],
+      source: phone(call.direction === 'inbound' ? call.to : call.from),
+      answeredBy: { id: '8:acs:simulated-bot' },
+      mediaStreamingSubscription: { id: randomUUID(), state: 'inactive', subscribedContentTypes: ['audio'] },
+    };
+  }
+
+  /** The call is up: CallConnected, participants, then the media socket and MediaStreamingStarted. */
+  private async connect(call: SimulatedCall): Promise<void> {
+    call.state = 'connected';
+    await this.deliver(call, 'CallConnected', { resultInformation: SUCCESS });
+    await this.deliver(call, 'ParticipantsUpdated', {
+      sequenceNumber: 1,
+      participants: [
+        {
+          identifier: phone(call.direction === 'inbound' ? call.from : call.to),
+          isMuted: false,
+          isOnHold: false,
+        },
+        {
+          identifier: { kind: 'communicationUser', rawId: '8:acs:simulated-bot' },
+          isMuted: false,
+          isOnHold: false,
+        },
+      ],
+    });
+    const streaming = call.mediaStreaming;
+    if (!streaming || streaming['startMediaStreaming'] !== true) return;
+    const waiter = this.waiters.get(call.callId)!;
+    try {
+      const line = await this.openLine(call, streaming);
+      call.line = line;
+      waiter.resolve(line);
+      await this.deliver(call, 'MediaStreamingStarted', {
+        mediaStreamingUpdate: {
+          contentType: 'Audio',
+          mediaStreamingStatus: 'mediaStreamingStarted',
+          mediaStreamingStatusDetails: 'subscriptionStarted',
+        },
+      });
+    } catch (err) {
+      waiter.reject(err instanceof Error ? err : new Error(String(err)));
+      await this.deliver(call, 'MediaStreamingFailed', {
+        resultInformation: {
+          code: 500,
+          subCode: 8603,
+          message: 'Action failed, not able to establish websocket connection.',
+        },
+        mediaStreamingUpdate: {
+          contentType: 'Audio',
+          mediaStreamingStatus: 'mediaStreamingFailed',
+          mediaStreamingStatusDetails: 'streamConnectionUnsuccessful',
+        },
+      });
+    }
+  }
+
+  private async openLine(call: SimulatedCall, streaming: Json): Promise<SimulatedCaller> {
+    const transportUrl = new URL(String(streaming['transportUrl']));
+    const headers: Record<string, string> = { 'x-ms-call-correlation-id': call.correlationId };
+    if (this.options.signTokens !== false)
+      headers['authorization'] = `Bearer ${await this.issuer.mint({ lifetimeSeconds: 24 * 3600 })}`;
+    const line = new SimulatedCaller({
+      url: transportUrl.toString(),
+      protocol: 'acs',
+      callId: call.callId,
+      sessionId: transportUrl.searchParams.get('session_id') ?? undefined,
+      headers,
+      sampleRate: streaming['audioFormat'] === 'pcm24KMono' ? 24000 : 16000,
+      participantRawId: `4:${call.direction === 'inbound' ? call.from : call.to}`,
+    });
+    if (!(await line.connect())) {
+      const record = await line.done;
+      throw new Error(`media socket refused: ${record.errors.map((e) => e.reason).join('; ')}`);
+    }
+    return line;
+  }
+
+  private async transfer(call: SimulatedCall, target: string, operationContext: unknown): Promise<void> {
+    call.transferredTo = target;
+    await this.deliver(call, 'CallTransferAccepted', {
+      operationContext,
+      resultInformation: SUCCESS,
+      transferTarget: phone(target),
+      transferee: phone(call.direction === 'inbound' ? call.from : call.to),
+    });
+    call.state = 'transferred';
+    await this.disconnect(call, { closeLine: true });
+  }
+
+  private async disconnect(call: SimulatedCall, options: { closeLine?: boolean } = {}): Promise<void> {
+    if (call.state === 'disconnected') return;
+    if (call.state !== 'transferred') call.state = 'disconnected';
+    if (options.closeLine) await call.line?.hangup();
+    await this.deliver(call, 'CallDisconnected', { resultInformation: SUCCESS });
+    call.state = 'disconnected';
+  }
+
+  /** One CloudEvent, as ACS sends it: an array of one, with a 5-minute token. */
+  private deliver(call: SimulatedCall, type: string, data: Json): Promise<Delivery> {
+    const event = {
+      id: randomUUID(),
+      source: `calling/callConnections/${call.callId}`,
+      type: `Microsoft.Communication.${type}`,
+      data: {
+        eventSource: `calling/callConnections/${call.callId}`,
+        version: '2025-05-15',
+        callConnectionId: call.callId,
+        serverCallId: `server-${call.callId}`,
+        correlationId: call.correlationId,
+        publicEventType: `Microsoft.Communication.${type}`,
+        ...data,
+      },
+      time: new Date().toISOString(),
+      specversion: '1.0',
+      datacontenttype: 'application/json',
+      subject: `calling/callConnections/${call.callId}`,
+    };
+    return this.post(call, event);
+  }
+
+  private post(call: SimulatedCall, event: Json): Promise<Delivery> {
+    const previous = this.queues.get(call.callId) ?? Promise.resolve();
+    const next = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (this.options.signTokens !== false)
+          headers['authorization'] = `Bearer ${await this.issuer.mint({ lifetimeSeconds: 300 })}`;
+        const response = await fetch(call.callbackUri, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify([event]),
+        });
+        const delivery = { event, status: response.status, body: await response.text() };
+        this.deliveries.push(delivery);
+        return delivery;
+      });
+    this.queues.set(call.callId, next);
+    return next;
+  }
+
+  private async postEventGrid(
+    url: string,
+    kind: string,
+    events: Json[],
+  ): Promise<{ status: number; body: Json }> {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'aeg-event-type': kind,
+        'aeg-subscription-name': 'rtvoice-incoming-calls',
+        'aeg-delivery-count': '0',
+        'aeg-data-version': '1.0',
+        'aeg-metadata-version': '1',
+      },
+      body: JSON.stringify(events),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? (JSON.parse(text) as Json) : {} };
+  }
+}

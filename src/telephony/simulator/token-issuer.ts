@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+
+/** ACS's real issuer: the simulator signs as ACS does, with keys of its own. */
+export const ACS_ISSUER = 'https://acscallautomation.communication.azure.com';
+
+/** What a minted token may differ in, for tests of refusals. */
+export interface MintOptions {
+  readonly lifetimeSeconds: number;
+  readonly audience?: string;
+  readonly issuer?: string;
+  /** Seconds from now the token was issued (negative: in the past). */
+  readonly issuedAtOffset?: number;
+}
+
+/** An RS256 signer with an OpenID configuration and a JWKS, like ACS's. */
+export class TokenIssuer {
+  readonly kid = randomUUID();
+  readonly audience: string;
+  private readonly privateKey: CryptoKey;
+  private readonly jwk: JWK;
+
+  private constructor(audience: string, privateKey: CryptoKey, jwk: JWK) {
+    this.audience = audience;
+    this.privateKey = privateKey;
+    this.jwk = jwk;
+  }
+
+  static async create(audience: string): Promise<TokenIssuer> {
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+    return new TokenIssuer(audience, privateKey, await exportJWK(publicKey));
+  }
+
+  /** A signed token; ACS gives callbacks 5 minutes and media sockets 24 hours. */
+  mint(options: MintOptions, kid = this.kid, key = this.privateKey): Promise<string> {
+    const now = Math.floor(Date.now() / 1000) + (options.issuedAtOffset ?? 0);
+    return new SignJWT({})
+      .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+      .setIssuer(options.issuer ?? ACS_ISSUER)
+      .setAudience(options.audience ?? this.audience)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + options.lifetimeSeconds)
+      .sign(key);
+  }
+
+  /** Signed by a key that is not published, under the published key's id: a forgery. */
+  async forge(options: MintOptions): Promise<string> {
+    const { privateKey } = await generateKeyPair('RS256');
+    return this.mint(options, this.kid, privateKey);
+  }
+
+  /** The same claims with `alg: none` and no signature. */
+  unsigned(): string {
+    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    return `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ iss: ACS_ISSUER, aud: this.audience, iat: now, exp: now + 300 })}.`;
+  }
+
+  openIdConfiguration(baseUrl: string): Record<string, unknown> {
+    return { issuer: ACS_ISSUER, jwks_uri: `${baseUrl}/calling/keys` };
+  }
+
+  jwks(): { keys: JWK[] } {
+    return { keys: [{ ...this.jwk, kid: this.kid, alg: 'RS256', use: 'sig' }] };
+  }
+}

@@ -1,0 +1,369 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CallAutomationClient,
+  type CallAutomationClientOptions,
+  type MediaStreamingOptions,
+} from '@azure/communication-call-automation';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { EndReason } from '../agents/tools/tool.ts';
+import type { StreamingMode, TelephonyConfig } from '../config/config.ts';
+import type { Bus } from '../connections/bus.ts';
+import { envelope } from '../connections/envelope.ts';
+import { errorMessage } from '../errors.ts';
+import type { MemoManager } from '../state/memo-manager.ts';
+import type { RedisManager } from '../state/redis-manager.ts';
+import type { SessionStore } from '../state/session-store.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { CallEvent, IncomingCall } from './call-events.ts';
+import { applyCallEvent, CALL_RECORD_KEY, HANDLED_EVENTS, isOver, type CallRecord } from './call-records.ts';
+import { EventLedger } from './event-ledger.ts';
+
+const ENDED_CHANNEL = 'rtvoice-telephony:call-ended';
+/** What the agent says when the API hangs up a call. */
+const FAREWELL = 'Thank you for calling. Goodbye.';
+
+/** A call's live media handler, on this instance. */
+export interface MediaLink {
+  /** Says `message`, then ends the call. */
+  farewell(message: string): void;
+  /** Ends the handler now and releases everything (the call is over). */
+  terminate(reason: string): Promise<void>;
+}
+
+/** What an outbound call asks for. */
+export interface PlaceCall {
+  readonly targetNumber: string;
+  readonly sessionId?: string | undefined;
+  readonly streamingMode?: StreamingMode | undefined;
+  readonly agent?: string | undefined;
+}
+
+export type EventOutcome = 'applied' | 'duplicate' | 'unknown_call' | 'unhandled';
+
+interface TelephonyDeps {
+  readonly config: TelephonyConfig;
+  readonly sessions: { readonly store: SessionStore; load(sessionId: string): Promise<MemoManager> };
+  readonly bus: Bus;
+  readonly redis: RedisManager | undefined;
+  readonly log: Logger;
+}
+
+/**
+ * Phone calls through ACS Call Automation: answers incoming calls and places outbound ones with
+ * bidirectional media streaming to this server, applies ACS's callbacks to each call's record (kept in
+ * its session), ends the media handler when the call ends, and carries out the agent's hang-up or
+ * transfer to a person.
+ */
+export class Telephony {
+  readonly client: CallAutomationClient;
+  private readonly deps: TelephonyDeps;
+  private readonly log: Logger;
+  private readonly ledger: EventLedger;
+  /** Calls this instance answered, placed or heard about, by call connection id. */
+  private readonly calls = new Map<string, CallRecord>();
+  private readonly links = new Map<string, MediaLink>();
+  /** Updates of one call run one after another, so none is lost to a concurrent one. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private unsubscribe: (() => Promise<void>) | undefined;
+
+  constructor(deps: TelephonyDeps) {
+    this.deps = deps;
+    this.log = deps.log.child({ component: 'telephony' });
+    this.ledger = new EventLedger(deps.redis);
+    this.client = createClient(deps.config);
+  }
+
+  /** Hears from other instances which calls ended, for media handlers that run here. */
+  async start(): Promise<void> {
+    if (!this.deps.redis || this.unsubscribe) return;
+    this.unsubscribe = await this.deps.redis.subscribe(
+      ENDED_CHANNEL,
+      (callId) => void this.links.get(callId)?.terminate('call disconnected'),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  /** Calls this instance knows that are not over, newest first. */
+  active(): CallRecord[] {
+    return [...this.calls.values()].filter((call) => !isOver(call)).reverse();
+  }
+
+  /** Answers an incoming call (Event Grid) in a new session, streaming its audio here. */
+  async answer(call: IncomingCall): Promise<CallRecord> {
+    const sessionId = randomUUID();
+    const answered = await this.client.answerCall(call.incomingCallContext, this.callbackUrl(sessionId), {
+      mediaStreamingOptions: this.mediaStreaming(sessionId, undefined),
+      operationContext: sessionId,
+    });
+    return this.begin(sessionId, {
+      callId: connectionIdOf(answered.callConnectionProperties),
+      sessionId,
+      direction: 'inbound',
+      state: 'connecting',
+      from: call.from,
+      to: call.to,
+      participants: [],
+      createdAt: new Date().toISOString(),
+    });
+  }
+
+  /** Places an outbound call from ACS_SOURCE_PHONE_NUMBER. */
+  async place(request: PlaceCall): Promise<CallRecord> {
+    const { sourceNumber } = this.deps.config;
+    if (sourceNumber === undefined)
+      throw new Error('ACS_SOURCE_PHONE_NUMBER is not set: outbound calls need it');
+    const sessionId = request.sessionId ?? randomUUID();
+    const memo = await this.deps.sessions.load(sessionId);
+    try {
+      if (request.streamingMode) memo.setContext('streaming_mode', request.streamingMode);
+      if (request.agent) memo.setContext('active_agent', request.agent);
+      await memo.flush(2_000);
+    } finally {
+      memo.dispose();
+    }
+    const created = await this.client.createCall(
+      {
+        targetParticipant: { phoneNumber: request.targetNumber },
+        sourceCallIdNumber: { phoneNumber: sourceNumber },
+      },
+      this.callbackUrl(sessionId),
+      {
+        mediaStreamingOptions: this.mediaStreaming(sessionId, request.streamingMode),
+        operationContext: sessionId,
+      },
+    );
+    return this.begin(sessionId, {
+      callId: connectionIdOf(created.callConnectionProperties),
+      sessionId,
+      direction: 'outbound',
+      state: 'connecting',
+      from: sourceNumber,
+      to: request.targetNumber,
+      participants: [],
+      createdAt: new Date().toISOString(),
+    });
+  }
+
+  /** Applies one callback event to its call; a redelivered event is not applied again. */
+  async handle(event: CallEvent): Promise<EventOutcome> {
+    if (!HANDLED_EVENTS.has(event.type)) {
+      this.log.info(
+        { type: event.type, call_connection_id: event.callId },
+        'call event not handled; acknowledged',
+      );
+      return 'unhandled';
+    }
+    if (!(await this.ledger.claim(event.id))) return 'duplicate';
+    const sessionId = await this.deps.sessions.store.sessionForCall(event.callId);
+    if (sessionId === undefined) {
+      this.log.warn(
+        { type: event.type, call_connection_id: event.callId },
+        'call event for a call rtvoice does not know',
+      );
+      return 'unknown_call';
+    }
+    const now = new Date().toISOString();
+    const { before, after } = await this.update(event.callId, sessionId, (record) =>
+      applyCallEvent(record, event, now),
+    );
+    this.publish(after, { event: 'call_update', call_event: event.type, state: after.state });
+    if (event.type === 'CallTransferFailed') {
+      this.log.warn(
+        { call_connection_id: event.callId, detail: after.transfer?.detail },
+        'transfer failed; hanging up',
+      );
+      await this.hangUpNow(event.callId);
+    }
+    if (isOver(after) && !isOver(before)) await this.ended(after);
+    return 'applied';
+  }
+
+  /** Registers the media handler of a call running here; returns its unregistration. */
+  attach(callId: string, link: MediaLink): () => void {
+    this.links.set(callId, link);
+    return () => {
+      if (this.links.get(callId) === link) this.links.delete(callId);
+    };
+  }
+
+  /**
+   * Ends a call from the API: its agent says goodbye first when its media runs here; otherwise ACS ends
+   * it at once. False when the call is unknown or over.
+   */
+  async hangUp(callId: string): Promise<boolean> {
+    const sessionId = await this.deps.sessions.store.sessionForCall(callId);
+    if (sessionId === undefined) return false;
+    const record = (await this.deps.sessions.store.load(sessionId))?.corememory[CALL_RECORD_KEY] as
+      CallRecord | undefined;
+    if (!record || isOver(record)) return false;
+    const link = this.links.get(callId);
+    if (link) link.farewell(FAREWELL);
+    else await this.hangUpNow(callId);
+    return true;
+  }
+
+  /**
+   * The agent ended the call: an escalation transfers it to ACS_TRANSFER_NUMBER when one is set,
+   * anything else hangs up for everyone.
+   */
+  async endByAgent(callId: string, sessionId: string, reason: EndReason): Promise<void> {
+    const target = this.deps.config.transferNumber;
+    if (reason === 'completed' || target === undefined) {
+      await this.hangUpNow(callId);
+      return;
+    }
+    await this.update(callId, sessionId, (record) => ({
+      ...record,
+      state: 'transferring',
+      transfer: { target, status: 'requested' },
+    }));
+    try {
+      await this.client
+        .getCallConnection(callId)
+        .transferCallToParticipant({ phoneNumber: target }, { operationContext: `escalation:${reason}` });
+      this.log.info({ call_connection_id: callId, reason }, 'call transferred to a person');
+    } catch (err) {
+      this.log.error(
+        { call_connection_id: callId, err: errorMessage(err) },
+        'transfer request failed; hanging up',
+      );
+      await this.update(callId, sessionId, (record) => ({
+        ...record,
+        transfer: { target, status: 'failed', detail: errorMessage(err) },
+      }));
+      await this.hangUpNow(callId);
+    }
+  }
+
+  private async hangUpNow(callId: string): Promise<void> {
+    try {
+      await this.client.getCallConnection(callId).hangUp(true);
+    } catch (err) {
+      this.log.warn(
+        { call_connection_id: callId, err: errorMessage(err) },
+        'hang-up failed (the call may be over)',
+      );
+    }
+  }
+
+  private async begin(sessionId: string, record: CallRecord): Promise<CallRecord> {
+    await this.deps.sessions.store.mapCall(record.callId, sessionId);
+    const { after } = await this.update(record.callId, sessionId, () => record);
+    this.publish(after, { event: 'call_update', call_event: 'created', state: after.state });
+    this.log.info(
+      { call_connection_id: record.callId, session_id: sessionId, direction: record.direction },
+      'call started',
+    );
+    return after;
+  }
+
+  /** The call is over: its media handler (here or on another instance) ends and releases everything. */
+  private async ended(record: CallRecord): Promise<void> {
+    this.log.info(
+      { call_connection_id: record.callId, session_id: record.sessionId, reason: record.endReason },
+      'call ended',
+    );
+    const link = this.links.get(record.callId);
+    if (link) await link.terminate(`call ${record.state}: ${record.endReason ?? ''}`.trim());
+    else await this.deps.redis?.publish(ENDED_CHANNEL, record.callId).catch(() => undefined);
+    this.publish(record, { event: 'call_ended', reason: record.endReason ?? null, state: record.state });
+  }
+
+  /** Changes a call's record in its session, one change at a time per call. */
+  private update(
+    callId: string,
+    sessionId: string,
+    change: (record: CallRecord) => CallRecord,
+  ): Promise<{ before: CallRecord; after: CallRecord }> {
+    const previous = this.queues.get(callId) ?? Promise.resolve();
+    const next = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const memo = await this.deps.sessions.load(sessionId);
+        try {
+          const stored =
+            memo.getContext<CallRecord>(CALL_RECORD_KEY) ??
+            this.calls.get(callId) ??
+            unknownCall(callId, sessionId);
+          const after = change(stored);
+          memo.setContext(CALL_RECORD_KEY, after);
+          await memo.flush(2_000);
+          this.calls.set(callId, after);
+          return { before: stored, after };
+        } finally {
+          memo.dispose();
+        }
+      });
+    this.queues.set(callId, next);
+    void next
+      .finally(() => {
+        if (this.queues.get(callId) === next) this.queues.delete(callId);
+      })
+      .catch(() => undefined);
+    return next;
+  }
+
+  private publish(record: CallRecord, payload: Record<string, unknown>): void {
+    this.deps.bus.publish(envelope('event', { sessionId: record.sessionId, callId: record.callId }, payload));
+  }
+
+  private callbackUrl(sessionId: string): string {
+    return `${this.deps.config.baseUrl}/api/v1/calls/callbacks?session_id=${encodeURIComponent(sessionId)}`;
+  }
+
+  private mediaStreaming(sessionId: string, mode: StreamingMode | undefined): MediaStreamingOptions {
+    const url = new URL(`${this.deps.config.baseUrl}/api/v1/media/stream`);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.searchParams.set('session_id', sessionId);
+    if (mode) url.searchParams.set('streaming_mode', mode);
+    return {
+      transportType: 'websocket',
+      transportUrl: url.toString(),
+      contentType: 'audio',
+      audioChannelType: 'mixed',
+      startMediaStreaming: true,
+      enableBidirectional: true,
+      audioFormat: this.deps.config.audioFormat,
+      enableDtmfTones: true,
+    };
+  }
+}
+
+function connectionIdOf(properties: { callConnectionId?: string | undefined }): string {
+  if (!properties.callConnectionId) throw new Error('ACS answered without a call connection id');
+  return properties.callConnectionId;
+}
+
+/** A record for an event about a call whose record is missing (its session expired, or was deleted). */
+function unknownCall(callId: string, sessionId: string): CallRecord {
+  return {
+    callId,
+    sessionId,
+    direction: 'inbound',
+    state: 'connecting',
+    participants: [],
+    createdAt: new Date().toISOString(),
+  };
+}
+
+/** The Call Automation client: an access key, or keyless with Entra ID (managed identity, `az login`). */
+function createClient(config: TelephonyConfig): CallAutomationClient {
+  if ('connectionString' in config.acs) {
+    const endpoint = /endpoint=([^;]+)/i.exec(config.acs.connectionString)?.[1] ?? '';
+    return new CallAutomationClient(config.acs.connectionString, clientOptions(endpoint));
+  }
+  return new CallAutomationClient(
+    config.acs.endpoint,
+    new DefaultAzureCredential(),
+    clientOptions(config.acs.endpoint),
+  );
+}
+
+/** Plain http is allowed for a local ACS simulator only (config refuses it in production). */
+const clientOptions = (endpoint: string): CallAutomationClientOptions => ({
+  allowInsecureConnection: endpoint.startsWith('http:'),
+});
