@@ -30,6 +30,8 @@ export interface CallRecord {
   readonly createdAt: string;
   readonly connectedAt?: string;
   readonly endedAt?: string;
+  /** Who asked ACS to end the call, before it ended. */
+  readonly hangUpBy?: 'agent' | 'api' | 'transfer failure';
   /** Why the call ended: who hung up, a failure, a transfer. */
   readonly endReason?: string;
 }
@@ -62,12 +64,7 @@ export function applyCallEvent(record: CallRecord, event: CallEvent, at: string)
     case 'CallConnected':
       return { ...record, state: 'connected', connectedAt: record.connectedAt ?? at };
     case 'CallDisconnected':
-      return ended(
-        record,
-        'disconnected',
-        record.transfer?.status === 'accepted' ? 'transferred' : 'hung up',
-        at,
-      );
+      return ended(record, 'disconnected', disconnectReason(record), at);
     case 'CreateCallFailed':
     case 'AnswerFailed':
     case 'AnswerCallFailed':
@@ -120,6 +117,13 @@ export function applyCallEvent(record: CallRecord, event: CallEvent, at: string)
     default:
       return record;
   }
+}
+
+function disconnectReason(record: CallRecord): string {
+  if (record.transfer?.status === 'accepted') return `transferred to ${record.transfer.target}`;
+  if (record.hangUpBy === 'api') return 'hung up through the API';
+  if (record.hangUpBy) return `hung up by the ${record.hangUpBy}`;
+  return 'the caller hung up';
 }
 
 const TONES: Readonly<Record<string, string>> = {

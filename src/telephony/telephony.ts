@@ -176,7 +176,7 @@ export class Telephony {
         { call_connection_id: event.callId, detail: after.transfer?.detail },
         'transfer failed; hanging up',
       );
-      await this.hangUpNow(event.callId);
+      await this.hangUpNow(event.callId, sessionId, 'transfer failure');
     }
     if (isOver(after) && !isOver(before)) await this.ended(after);
     return 'applied';
@@ -200,9 +200,10 @@ export class Telephony {
     const record = (await this.deps.sessions.store.load(sessionId))?.corememory[CALL_RECORD_KEY] as
       CallRecord | undefined;
     if (!record || isOver(record)) return false;
+    await this.update(callId, sessionId, (current) => ({ ...current, hangUpBy: 'api' }));
     const link = this.links.get(callId);
     if (link) link.farewell(FAREWELL);
-    else await this.hangUpNow(callId);
+    else await this.hangUpNow(callId, sessionId, 'api');
     return true;
   }
 
@@ -213,7 +214,7 @@ export class Telephony {
   async endByAgent(callId: string, sessionId: string, reason: EndReason): Promise<void> {
     const target = this.deps.config.transferNumber;
     if (reason === 'completed' || target === undefined) {
-      await this.hangUpNow(callId);
+      await this.hangUpNow(callId, sessionId, 'agent');
       return;
     }
     await this.update(callId, sessionId, (record) => ({
@@ -235,11 +236,17 @@ export class Telephony {
         ...record,
         transfer: { target, status: 'failed', detail: errorMessage(err) },
       }));
-      await this.hangUpNow(callId);
+      await this.hangUpNow(callId, sessionId, 'transfer failure');
     }
   }
 
-  private async hangUpNow(callId: string): Promise<void> {
+  /** Ends the call for everyone, noting who asked (the first to ask is kept). */
+  private async hangUpNow(
+    callId: string,
+    sessionId: string,
+    by: NonNullable<CallRecord['hangUpBy']>,
+  ): Promise<void> {
+    await this.update(callId, sessionId, (record) => ({ ...record, hangUpBy: record.hangUpBy ?? by }));
     try {
       await this.client.getCallConnection(callId).hangUp(true);
     } catch (err) {

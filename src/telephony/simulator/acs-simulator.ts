@@ -422,12 +422,14 @@ export class AcsSimulator {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
         if (this.options.signTokens !== false)
           headers['authorization'] = `Bearer ${await this.issuer.mint({ lifetimeSeconds: 300 })}`;
-        const response = await fetch(call.callbackUri, {
+        // A server that is down gets status 0 (ACS would retry later); nothing throws in the background.
+        const delivery = await fetch(call.callbackUri, {
           method: 'POST',
           headers,
           body: JSON.stringify([event]),
-        });
-        const delivery = { event, status: response.status, body: await response.text() };
+        })
+          .then(async (response) => ({ event, status: response.status, body: await response.text() }))
+          .catch((err: unknown) => ({ event, status: 0, body: String(err) }));
         this.deliveries.push(delivery);
         return delivery;
       });

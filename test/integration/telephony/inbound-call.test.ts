@@ -36,7 +36,7 @@ describe('an incoming phone call, through the official SDK against the ACS simul
     expect(record).toMatchObject({
       direction: 'inbound',
       state: 'disconnected',
-      endReason: 'hung up',
+      endReason: 'the caller hung up',
       from: CALLER,
       to: ACS_NUMBER,
       media: { status: 'mediaStreamingStarted' },
