@@ -132,7 +132,8 @@ export function enforceAccessPolicy(
         ? await acsTokens.verify(request.headers.authorization)
         : ({ ok: false, failure: 'unsupported', reason: 'ACS is not configured (ACS_AUDIENCE)' } as const);
       if (check.ok) return void grants.set(request, EVERYTHING);
-      if (policy.rule === 'acs')
+      // A JWT that fails is a forged or stale ACS token, refused whatever AUTH_MODE admits otherwise.
+      if (policy.rule === 'acs' || isJwt(request.headers.authorization))
         return refuse(request, reply, { status: 401, reason: check.reason }, check.failure);
     }
     if (policy.rule === 'eventgrid' && eventGridSecret !== undefined) {
@@ -168,6 +169,10 @@ export function enforceAccessPolicy(
 
   return table;
 }
+
+/** A bearer JWT (three dot-separated parts); session tokens and API keys are not. */
+const isJwt = (authorization: string | undefined) =>
+  /^Bearer [\w-]*\.[\w-]*\.[\w-]*$/.test(authorization ?? '');
 
 /** The rule applied before the body is read: the session is checked later; the Event Grid fallback is admin. */
 function ruleOnArrival(rule: AccessRule): AccessRule {

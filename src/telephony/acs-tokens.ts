@@ -26,11 +26,13 @@ interface OpenIdConfiguration {
 export class AcsTokenVerifier {
   private readonly audience: string;
   private readonly openIdConfigUrl: string;
+  private readonly keysCooldownMs: number;
   private discovery: Promise<{ issuer: string; keys: ReturnType<typeof createRemoteJWKSet> }> | undefined;
 
-  constructor(options: { audience: string; openIdConfigUrl: string }) {
+  constructor(options: { audience: string; openIdConfigUrl: string; keysCooldownMs?: number }) {
     this.audience = options.audience;
     this.openIdConfigUrl = options.openIdConfigUrl;
+    this.keysCooldownMs = options.keysCooldownMs ?? 30_000;
   }
 
   /** Checks an `Authorization` header's value. */
@@ -70,7 +72,12 @@ export class AcsTokenVerifier {
       const config = (await response.json()) as Partial<OpenIdConfiguration>;
       if (typeof config.issuer !== 'string' || typeof config.jwks_uri !== 'string')
         throw new Error(`${this.openIdConfigUrl} names no issuer and jwks_uri`);
-      return { issuer: config.issuer, keys: createRemoteJWKSet(new URL(config.jwks_uri)) };
+      return {
+        issuer: config.issuer,
+        keys: createRemoteJWKSet(new URL(config.jwks_uri), {
+          cooldownDuration: this.keysCooldownMs,
+        }),
+      };
     })();
     return this.discovery;
   }

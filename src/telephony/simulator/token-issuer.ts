@@ -15,24 +15,33 @@ export interface MintOptions {
 
 /** An RS256 signer with an OpenID configuration and a JWKS, like ACS's. */
 export class TokenIssuer {
-  readonly kid = randomUUID();
   readonly audience: string;
-  private readonly privateKey: CryptoKey;
-  private readonly jwk: JWK;
+  private signing: SigningKey;
+  /** Every key published, the retired ones too (as ACS keeps them until their tokens expire). */
+  private readonly published: JWK[] = [];
 
-  private constructor(audience: string, privateKey: CryptoKey, jwk: JWK) {
+  private constructor(audience: string, first: SigningKey) {
     this.audience = audience;
-    this.privateKey = privateKey;
-    this.jwk = jwk;
+    this.signing = first;
+    this.published.push(first.jwk);
   }
 
   static async create(audience: string): Promise<TokenIssuer> {
-    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-    return new TokenIssuer(audience, privateKey, await exportJWK(publicKey));
+    return new TokenIssuer(audience, await newSigningKey());
+  }
+
+  get kid(): string {
+    return this.signing.kid;
+  }
+
+  /** Signs with a new key from now on, published under a new key id. */
+  async rotate(): Promise<void> {
+    this.signing = await newSigningKey();
+    this.published.push(this.signing.jwk);
   }
 
   /** A signed token; ACS gives callbacks 5 minutes and media sockets 24 hours. */
-  mint(options: MintOptions, kid = this.kid, key = this.privateKey): Promise<string> {
+  mint(options: MintOptions, kid = this.signing.kid, key = this.signing.privateKey): Promise<string> {
     const now = Math.floor(Date.now() / 1000) + (options.issuedAtOffset ?? 0);
     return new SignJWT({})
       .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
@@ -47,7 +56,7 @@ export class TokenIssuer {
   /** Signed by a key that is not published, under the published key's id: a forgery. */
   async forge(options: MintOptions): Promise<string> {
     const { privateKey } = await generateKeyPair('RS256');
-    return this.mint(options, this.kid, privateKey);
+    return this.mint(options, this.signing.kid, privateKey);
   }
 
   /** The same claims with `alg: none` and no signature. */
@@ -62,6 +71,19 @@ export class TokenIssuer {
   }
 
   jwks(): { keys: JWK[] } {
-    return { keys: [{ ...this.jwk, kid: this.kid, alg: 'RS256', use: 'sig' }] };
+    return { keys: this.published };
   }
+}
+
+interface SigningKey {
+  readonly kid: string;
+  readonly privateKey: CryptoKey;
+  /** The public half, as the JWKS publishes it. */
+  readonly jwk: JWK;
+}
+
+async function newSigningKey(): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair('RS256');
+  const kid = randomUUID();
+  return { kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' } };
 }
