@@ -123,8 +123,12 @@ function checkEveryRoute(describeName: string, env: Record<string, string>, case
             ? await socketOutcome(server, route, credential)
             : await httpOutcome(server, route, credential);
           const allowed = outcome !== 401 && outcome !== 403;
+          // Without ACS, the call routes answer 503 once access is granted.
+          const unavailable = route.url.startsWith('/api/v1/calls') && outcome === 'HTTP 503';
           const ok =
-            expected === 'allowed' ? allowed && !/HTTP 5|error/.test(String(outcome)) : outcome === expected;
+            expected === 'allowed'
+              ? allowed && (unavailable || !/HTTP 5|error/.test(String(outcome)))
+              : outcome === expected;
           if (!ok)
             mismatches.push(
               `${route.method} ${route.url} (${route.rule}) with ${credential.name}: expected ${expected}, got ${outcome}`,

@@ -112,6 +112,45 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes phone calls only with a public URL, ACS token verification and, with keys, an Event Grid secret', () => {
+    const acs = { ACS_CONNECTION_STRING: 'endpoint=https://r.communication.azure.com/;accesskey=c2VjcmV0' };
+    expect(load({}).telephony).toBeUndefined();
+    expect(problemsOf(acs)).toEqual([
+      expect.stringMatching(/^BASE_URL: expected the public URL/),
+      expect.stringMatching(/^ACS_AUDIENCE: expected the ACS resource’s immutable resource id/),
+    ]);
+    const complete = { ...acs, BASE_URL: 'https://voice.example.com/', ACS_AUDIENCE: 'resource-id' };
+    expect(load(complete).telephony).toMatchObject({
+      baseUrl: 'https://voice.example.com',
+      audioFormat: 'pcm16KMono',
+    });
+    expect(load(complete).acsTokens).toEqual({
+      audience: 'resource-id',
+      openIdConfigUrl:
+        'https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration',
+    });
+    expect(problemsOf({ ...complete, AUTH_MODE: 'apikey', API_KEYS: 'k' })).toEqual([
+      expect.stringMatching(/^ACS_EVENTGRID_SECRET: expected a secret/),
+    ]);
+    expect(problemsOf({ ...complete, ACS_ENDPOINT: 'https://r.communication.azure.com' })).toEqual([
+      expect.stringMatching(/^ACS_ENDPOINT: set either it \(keyless\) or ACS_CONNECTION_STRING/),
+    ]);
+    expect(
+      problemsOf({
+        ...complete,
+        BASE_URL: 'http://voice.example.com',
+        NODE_ENV: 'production',
+        AUTH_MODE: 'apikey',
+        API_KEYS: 'k',
+        ACS_EVENTGRID_SECRET: 's',
+      }),
+    ).toEqual([expect.stringMatching(/^BASE_URL: expected https with NODE_ENV=production/)]);
+    expect(problemsOf({ ACS_CONNECTION_STRING: 'not a connection string' })).toEqual([
+      'ACS_CONNECTION_STRING: expected endpoint=https://<resource>.communication.azure.com/;accesskey=<key>, got (hidden)',
+    ]);
+    expect(problemsOf({ ACS_TRANSFER_NUMBER: '555-0199' })[0]).toContain('an E.164 phone number');
+  });
+
   it('never shows a secret value in its error', () => {
     const problems = problemsOf({ REDIS_URL: 'redis//:hunter2@host' });
     expect(problems.join('\n')).not.toContain('hunter2');
