@@ -27,6 +27,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'load-test a server with simulated callers; percentiles, JSON/HTML reports, SLOs',
     run: async (args) => (await import('./load.ts')).load(args),
   },
+  'simulate-acs': {
+    summary:
+      'a whole phone call on this machine: an ACS simulator rings rtvoice, speaks WAV files, records the agent',
+    run: async (args) => (await import('./simulate-acs.ts')).simulateAcs(args),
+  },
   doctor: {
     summary: 'check this machine: Node, speech packages, Redis, port; prints how to fix what is missing',
     run: async () => (await import('./doctor.ts')).doctor(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { E164 } from '../telephony/phone-number.ts';
+import { E164 } from '../phone-number.ts';
 
 /** One environment variable: how to parse it, its default (as it would be written in the environment) and what it means. */
 export class EnvVar<T, HasDefault extends boolean = boolean> {

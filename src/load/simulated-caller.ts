@@ -62,6 +62,8 @@ export interface SimulatedCallerOptions {
    * the server's cores must stay cheap). Servers do not check the key; true.
    */
   readonly zeroMask?: boolean;
+  /** Every frame of agent audio as it arrives (to record what the caller hears). */
+  readonly onAgentAudio?: (samples: Pcm16) => void;
 }
 
 export interface SayOptions {
@@ -373,6 +375,7 @@ export class SimulatedCaller implements PacingListener {
     switch (message.kind) {
       case 'audio':
         this.meter.agentAudio(message.samples, message.samples.byteLength, now);
+        this.options.onAgentAudio?.(message.samples);
         this.checkWaiters(now);
         return;
       case 'stop':

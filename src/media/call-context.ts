@@ -7,7 +7,6 @@ import type { SpeechServices } from '../speech/speech-services.ts';
 import type { MemoManager } from '../state/memo-manager.ts';
 import type { SessionStore } from '../state/session-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import type { MediaLink } from '../telephony/telephony.ts';
 import type { Transport } from '../transports/transport.ts';
 import type { MediaSettings } from './cascade/session-deps.ts';
 
@@ -38,6 +37,14 @@ export interface CallServices {
 export interface CallTelephony {
   attach(callId: string, link: MediaLink): () => void;
   endByAgent(callId: string, sessionId: string, reason: EndReason): Promise<void>;
+}
+
+/** A call's live media handler, as telephony reaches it on this instance. */
+export interface MediaLink {
+  /** Says `message`, then ends the call. */
+  farewell(message: string): void;
+  /** Ends the handler now and releases everything (the call is over). */
+  terminate(reason: string): Promise<void>;
 }
 
 /** How the agent ends a phone call: ACS hangs up or transfers it (a socket alone is just closed). */

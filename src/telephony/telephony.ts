@@ -10,6 +10,7 @@ import type { StreamingMode, TelephonyConfig } from '../config/config.ts';
 import type { Bus } from '../connections/bus.ts';
 import { envelope } from '../connections/envelope.ts';
 import { errorMessage } from '../errors.ts';
+import type { MediaLink } from '../media/call-context.ts';
 import type { MemoManager } from '../state/memo-manager.ts';
 import type { RedisManager } from '../state/redis-manager.ts';
 import type { SessionStore } from '../state/session-store.ts';
@@ -21,14 +22,6 @@ import { EventLedger } from './event-ledger.ts';
 const ENDED_CHANNEL = 'rtvoice-telephony:call-ended';
 /** What the agent says when the API hangs up a call. */
 const FAREWELL = 'Thank you for calling. Goodbye.';
-
-/** A call's live media handler, on this instance. */
-export interface MediaLink {
-  /** Says `message`, then ends the call. */
-  farewell(message: string): void;
-  /** Ends the handler now and releases everything (the call is over). */
-  terminate(reason: string): Promise<void>;
-}
 
 /** What an outbound call asks for. */
 export interface PlaceCall {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { errorMessage } from '../../errors.ts';
 import { SESSION_ID, SESSION_ID_RULE } from '../../state/session.ts';
 import { parseCallEvents, parseEventGrid } from '../../telephony/call-events.ts';
-import { E164 } from '../../telephony/phone-number.ts';
+import { E164 } from '../../phone-number.ts';
 import type { Telephony } from '../../telephony/telephony.ts';
 import { ACS_SIGNED, ADMIN, EVENT_GRID } from '../access-policy.ts';
 import type { Services } from '../services.ts';

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Pcm16 } from '../../audio/pcm.ts';
 import { SimulatedCaller } from '../../load/simulated-caller.ts';
 import { hmacProblem } from './hmac.ts';
 import { TokenIssuer } from './token-issuer.ts';
@@ -47,6 +48,8 @@ export interface AcsSimulatorOptions {
   readonly ringMs?: number;
   /** Whether media sockets and callbacks carry tokens (false: test the server's refusals). */
   readonly signTokens?: boolean;
+  /** Agent audio each phone line hears, as it arrives. */
+  readonly onAgentAudio?: (callId: string, samples: Pcm16) => void;
 }
 
 interface CallWaiter {
@@ -363,6 +366,9 @@ export class AcsSimulator {
       headers,
       sampleRate: streaming['audioFormat'] === 'pcm24KMono' ? 24000 : 16000,
       participantRawId: `4:${call.direction === 'inbound' ? call.from : call.to}`,
+      ...(this.options.onAgentAudio
+        ? { onAgentAudio: (samples: Pcm16) => this.options.onAgentAudio!(call.callId, samples) }
+        : {}),
     });
     if (!(await line.connect())) {
       const record = await line.done;

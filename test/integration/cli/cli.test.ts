@@ -22,6 +22,32 @@ async function rtvoice(...args: string[]): Promise<{ code: number; stdout: strin
 }
 
 describe('rtvoice CLI', () => {
+  it('simulate-acs: a whole phone call on this machine, with what the caller heard recorded', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtvoice-phone-'));
+    const name = join(dir, 'name.wav');
+    const heard = join(dir, 'agent.wav');
+    expect((await rtvoice('synthesize', 'Bob Martinez.', '--voice', 'kal16', '--out', name)).code).toBe(0);
+    const call = await rtvoice(
+      'simulate-acs',
+      '--incoming',
+      '--say',
+      name,
+      '--digits',
+      '94105#',
+      '--record',
+      heard,
+    );
+    expect(call.stderr).toContain('☎ caller hangs up');
+    expect(call.code).toBe(0);
+    expect(call.stdout).toContain('caller: bob martinez');
+    expect(call.stdout).toContain('caller: 94105');
+    expect(call.stdout).toContain("AuthAgent: Thank you, Bob, you're verified.");
+    expect(call.stdout).toMatch(/^call: disconnected, the caller hung up/m);
+    const transcript = (await rtvoice('transcribe', heard)).stdout.trim().split('\n').at(-1)!;
+    expect(transcript).toMatch(/full name/);
+    expect(transcript).toMatch(/report a claim/);
+  }, 90_000);
+
   it('synthesizes text to a WAV file and transcribes it back', async () => {
     const wav = join(mkdtempSync(join(tmpdir(), 'rtvoice-cli-')), 'reply.wav');
     const spoken = await rtvoice(
