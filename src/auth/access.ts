@@ -87,8 +87,8 @@ export function resolveAccess(
   const key = apiKey ?? bearer;
   if (mode === 'entra') {
     return key === undefined
-      ? nobody('missing', 'authentication required: send a session token')
-      : nobody('unsupported', 'Entra ID bearer tokens are not supported yet; use a session token');
+      ? nobody('missing', 'authentication required: send an Entra ID bearer token or a session token')
+      : nobody('bad_token', 'not an Entra ID token or a valid session token');
   }
   if (key === undefined) {
     return nobody(

@@ -32,6 +32,8 @@ export interface Config {
     readonly apiKeys: string | undefined;
     readonly sessionTokenSecret: string | undefined;
     readonly sessionTokenTtlSeconds: number;
+    /** Set with AUTH_MODE=entra. */
+    readonly entra: EntraConfig | undefined;
   };
   readonly connections: {
     readonly maxConnections: number;
@@ -74,6 +76,16 @@ export interface Config {
   readonly acsTokens: { readonly audience: string; readonly openIdConfigUrl: string } | undefined;
   /** Phone calls through ACS Call Automation; undefined without ACS_CONNECTION_STRING or ACS_ENDPOINT. */
   readonly telephony: TelephonyConfig | undefined;
+}
+
+export interface EntraConfig {
+  readonly tenantId: string;
+  readonly audiences: readonly string[];
+  /** Empty: any client of the tenant. */
+  readonly allowedClientIds: readonly string[];
+  /** Empty: no role needed. */
+  readonly allowedRoles: readonly string[];
+  readonly openIdConfigUrl: string;
 }
 
 export interface TelephonyConfig {
@@ -142,6 +154,10 @@ function parseEnvVars(env: Readonly<Record<string, string | undefined>>): EnvVal
     if (size !== undefined && warm !== undefined && warm > size) {
       problems.push(`${kind}_POOL_WARM: expected at most ${kind}_POOL_SIZE (${size}), got ${warm}`);
     }
+  }
+  if (values.AUTH_MODE === 'entra') {
+    for (const name of ['ENTRA_TENANT_ID', 'ENTRA_AUDIENCE'] as const)
+      if (values[name] === undefined) problems.push(`${name}: required with AUTH_MODE=entra`);
   }
   if (values.AUTH_MODE === 'apikey' && values.API_KEYS === undefined) {
     problems.push('API_KEYS: expected at least one key when AUTH_MODE=apikey');
@@ -246,6 +262,7 @@ function toConfig(v: EnvValues): Config {
       apiKeys: v.API_KEYS,
       sessionTokenSecret: v.SESSION_TOKEN_SECRET,
       sessionTokenTtlSeconds: v.SESSION_TOKEN_TTL_SECONDS,
+      entra: entraConfig(v),
     },
     connections: {
       maxConnections: v.MAX_CONNECTIONS,
@@ -297,6 +314,25 @@ function toConfig(v: EnvValues): Config {
         ? undefined
         : { audience: v.ACS_AUDIENCE, openIdConfigUrl: v.ACS_OPENID_CONFIG_URL },
     telephony: telephonyConfig(v),
+  };
+}
+
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+function entraConfig(v: EnvValues): EntraConfig | undefined {
+  if (v.AUTH_MODE !== 'entra' || v.ENTRA_TENANT_ID === undefined) return undefined;
+  return {
+    tenantId: v.ENTRA_TENANT_ID,
+    audiences: list(v.ENTRA_AUDIENCE),
+    allowedClientIds: list(v.ENTRA_ALLOWED_CLIENT_IDS),
+    allowedRoles: list(v.ENTRA_ALLOWED_ROLES),
+    openIdConfigUrl:
+      v.ENTRA_OPENID_CONFIG_URL ??
+      `https://login.microsoftonline.com/${encodeURIComponent(v.ENTRA_TENANT_ID)}/v2.0/.well-known/openid-configuration`,
   };
 }
 

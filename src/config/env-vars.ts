@@ -149,7 +149,7 @@ export const ENV_VARS = {
   ).withDefault('100'),
   AUTH_MODE: oneOf(
     ['none', 'apikey', 'entra'],
-    'How callers, pages and operators authenticate: `none` (this machine only, unless ALLOW_UNAUTHENTICATED_REMOTE), `apikey` (API_KEYS and session tokens) or `entra` (session tokens only, so far).',
+    'How callers, pages and operators authenticate: `none` (this machine only, unless ALLOW_UNAUTHENTICATED_REMOTE), `apikey` (API_KEYS and session tokens) or `entra` (Entra ID bearer tokens and session tokens).',
   ).withDefault('none'),
   ALLOW_UNAUTHENTICATED_REMOTE: flag(
     'With AUTH_MODE=none, allow HOST to be an address other machines reach: anyone who reaches the port can then read and delete every conversation.',
@@ -161,6 +161,20 @@ export const ENV_VARS = {
   API_KEYS: text(
     'Comma-separated API keys for AUTH_MODE=apikey: `key` sees every session, `key:s1|s2` only those sessions.',
   ).asSecret(),
+  ENTRA_TENANT_ID: text('With AUTH_MODE=entra: the Entra ID tenant whose tokens are accepted.'),
+  ENTRA_AUDIENCE: text(
+    'With AUTH_MODE=entra: comma-separated accepted token audiences (rtvoice’s app registration: its client id or `api://…` URI).',
+  ),
+  ENTRA_ALLOWED_CLIENT_IDS: text(
+    'With AUTH_MODE=entra: comma-separated client (application) ids allowed to call rtvoice (`azp`/`appid`); unset: any client of the tenant.',
+  ),
+  ENTRA_ALLOWED_ROLES: text(
+    'With AUTH_MODE=entra: comma-separated app roles of which a token needs one (`roles`); unset: no role needed.',
+  ),
+  ENTRA_OPENID_CONFIG_URL: url(
+    ['https:', 'http:'],
+    'With AUTH_MODE=entra: where the tenant’s issuer and keys are published. Unset: https://login.microsoftonline.com/<ENTRA_TENANT_ID>/v2.0/.well-known/openid-configuration.',
+  ),
   SESSION_TOKEN_SECRET: text(
     'Secret that signs browser session tokens; set the same value on every instance (unset: random per process).',
   ).asSecret(),

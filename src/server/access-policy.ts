@@ -87,7 +87,7 @@ export function enforceAccessPolicy(
   const isWebSocketUpgrade = (request: FastifyRequest) =>
     request.headers.upgrade?.toLowerCase() === 'websocket' &&
     socketRoutes.has(`${request.method} ${request.routeOptions.url}`);
-  const { mode, keys, tokens, acsTokens, eventGridSecret } = services.auth;
+  const { mode, keys, tokens, acsTokens, eventGridSecret, entra } = services.auth;
   const { authFailures } = services.metrics;
 
   app.addHook('onRoute', (route) => {
@@ -152,7 +152,11 @@ export function enforceAccessPolicy(
     const bearer = request.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
     // Browsers cannot set headers on a WebSocket, so sockets may carry a session token in the query.
     const sessionToken = isWebSocketUpgrade(request) ? single(queryOf(request).token) : undefined;
-    const access = resolveAccess(mode, keys, tokens, { apiKey: header, bearer, sessionToken });
+    // Entra ID tokens are JWTs; session tokens and keys are not.
+    const access =
+      entra && sessionToken === undefined && isJwt(request.headers.authorization)
+        ? await entra.access(request.headers.authorization)
+        : resolveAccess(mode, keys, tokens, { apiKey: header, bearer, sessionToken });
     grants.set(request, access);
     // Which session a request names is known once it is parsed; that it has a principal is known now.
     const refusal = authorize(access, ruleOnArrival(policy.rule));

@@ -3,12 +3,13 @@ import { createOrchestrator } from '../agents/create-orchestrator.ts';
 import type { Orchestrator } from '../agents/orchestrator.ts';
 import { randomBytes } from 'node:crypto';
 import { parseApiKeys, type ApiKey, type AuthMode } from '../auth/access.ts';
+import { EntraTokens } from '../auth/entra.ts';
+import { OpenIdVerifier } from '../auth/openid-verifier.ts';
 import { SessionTokens } from '../auth/session-token.ts';
 import { Bus } from '../connections/bus.ts';
 import { ConnectionManager } from '../connections/connection-manager.ts';
 import { RtvoiceError } from '../errors.ts';
 import { primeGreeting } from '../media/cascade/prime-greeting.ts';
-import { AcsTokenVerifier } from '../telephony/acs-tokens.ts';
 import { Telephony } from '../telephony/telephony.ts';
 import { SpeechServices } from '../speech/speech-services.ts';
 import { RedisManager } from '../state/redis-manager.ts';
@@ -31,8 +32,10 @@ export interface Services {
     readonly keys: readonly ApiKey[];
     readonly tokens: SessionTokens;
     /** Verifies what ACS signs; undefined without ACS_AUDIENCE. */
-    readonly acsTokens: AcsTokenVerifier | undefined;
+    readonly acsTokens: OpenIdVerifier | undefined;
     readonly eventGridSecret: string | undefined;
+    /** Entra ID bearer tokens, with AUTH_MODE=entra. */
+    readonly entra: EntraTokens | undefined;
   };
   readonly redis: RedisManager | undefined;
   readonly sessions: SessionMemory;
@@ -67,8 +70,9 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
         config.auth.sessionTokenSecret ?? randomBytes(32).toString('hex'),
         config.auth.sessionTokenTtlSeconds,
       ),
-      acsTokens: config.acsTokens && new AcsTokenVerifier(config.acsTokens),
+      acsTokens: config.acsTokens && new OpenIdVerifier({ name: 'ACS', ...config.acsTokens }),
       eventGridSecret: config.telephony?.eventGridSecret,
+      entra: config.auth.entra && new EntraTokens(config.auth.entra),
     },
     redis,
     sessions,

@@ -205,7 +205,7 @@ export class AcsSimulator {
     };
     const url = new URL(request.url ?? '/', this.baseUrl);
     if (request.method === 'GET' && url.pathname === '/calling/.well-known/acsopenidconfiguration')
-      return send(200, this.issuer.openIdConfiguration(this.baseUrl));
+      return send(200, this.issuer.openIdConfiguration(`${this.baseUrl}/calling/keys`));
     if (request.method === 'GET' && url.pathname === '/calling/keys') return send(200, this.issuer.jwks());
     const problem = hmacProblem(
       { method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers },

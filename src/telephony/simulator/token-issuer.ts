@@ -11,23 +11,27 @@ export interface MintOptions {
   readonly issuer?: string;
   /** Seconds from now the token was issued (negative: in the past). */
   readonly issuedAtOffset?: number;
+  /** More claims (Entra ID: `tid`, `azp`, `roles`). */
+  readonly claims?: Record<string, unknown>;
 }
 
-/** An RS256 signer with an OpenID configuration and a JWKS, like ACS's. */
+/** An RS256 signer with an OpenID configuration and a JWKS, like ACS's (or, with another issuer, Entra ID's). */
 export class TokenIssuer {
   readonly audience: string;
+  readonly issuer: string;
   private signing: SigningKey;
   /** Every key published, the retired ones too (as ACS keeps them until their tokens expire). */
   private readonly published: JWK[] = [];
 
-  private constructor(audience: string, first: SigningKey) {
+  private constructor(audience: string, issuer: string, first: SigningKey) {
     this.audience = audience;
+    this.issuer = issuer;
     this.signing = first;
     this.published.push(first.jwk);
   }
 
-  static async create(audience: string): Promise<TokenIssuer> {
-    return new TokenIssuer(audience, await newSigningKey());
+  static async create(audience: string, issuer = ACS_ISSUER): Promise<TokenIssuer> {
+    return new TokenIssuer(audience, issuer, await newSigningKey());
   }
 
   get kid(): string {
@@ -43,9 +47,9 @@ export class TokenIssuer {
   /** A signed token; ACS gives callbacks 5 minutes and media sockets 24 hours. */
   mint(options: MintOptions, kid = this.signing.kid, key = this.signing.privateKey): Promise<string> {
     const now = Math.floor(Date.now() / 1000) + (options.issuedAtOffset ?? 0);
-    return new SignJWT({})
+    return new SignJWT({ ...options.claims })
       .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
-      .setIssuer(options.issuer ?? ACS_ISSUER)
+      .setIssuer(options.issuer ?? this.issuer)
       .setAudience(options.audience ?? this.audience)
       .setIssuedAt(now)
       .setNotBefore(now)
@@ -63,11 +67,12 @@ export class TokenIssuer {
   unsigned(): string {
     const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
-    return `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ iss: ACS_ISSUER, aud: this.audience, iat: now, exp: now + 300 })}.`;
+    return `${encode({ alg: 'none', typ: 'JWT' })}.${encode({ iss: this.issuer, aud: this.audience, iat: now, exp: now + 300 })}.`;
   }
 
-  openIdConfiguration(baseUrl: string): Record<string, unknown> {
-    return { issuer: ACS_ISSUER, jwks_uri: `${baseUrl}/calling/keys` };
+  /** The OpenID configuration, naming `jwksUrl` as where the keys are. */
+  openIdConfiguration(jwksUrl: string): Record<string, unknown> {
+    return { issuer: this.issuer, jwks_uri: jwksUrl };
   }
 
   jwks(): { keys: JWK[] } {

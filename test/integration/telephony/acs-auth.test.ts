@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RunningServer } from '../../../src/server/server.ts';
-import { AcsTokenVerifier } from '../../../src/telephony/acs-tokens.ts';
+import { OpenIdVerifier } from '../../../src/auth/openid-verifier.ts';
 import { AcsSimulator } from '../../../src/telephony/simulator/acs-simulator.ts';
 import { startPhoneSystem } from '../../helpers/telephony.ts';
 
@@ -36,11 +36,12 @@ const BAD_TOKENS: readonly { name: string; make: (acs: AcsSimulator) => Promise<
 
 describe('the ACS token verifier', () => {
   let acs: AcsSimulator;
-  let verifier: AcsTokenVerifier;
+  let verifier: OpenIdVerifier;
   beforeAll(async () => {
     acs = await AcsSimulator.start();
     const env = acs.serverEnv('http://127.0.0.1:1');
-    verifier = new AcsTokenVerifier({
+    verifier = new OpenIdVerifier({
+      name: 'ACS',
       audience: env['ACS_AUDIENCE']!,
       openIdConfigUrl: env['ACS_OPENID_CONFIG_URL']!,
       keysCooldownMs: 0,

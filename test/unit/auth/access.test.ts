@@ -58,7 +58,7 @@ describe('access', () => {
     expect(resolveAccess('entra', keys, tokens, { bearer: token })).toMatchObject({ kind: 'sessions' });
     expect(resolveAccess('entra', keys, tokens, { bearer: 'admin' })).toMatchObject({
       kind: 'none',
-      failure: 'unsupported',
+      failure: 'bad_token',
     });
   });
 

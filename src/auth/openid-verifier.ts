@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
 import { errorMessage } from '../errors.ts';
 
-/** How far ACS's clock may be from ours. */
+/** How far the token issuer's clock may be from ours. */
 const CLOCK_TOLERANCE_S = 60;
 
 /** Why a token was refused, for the refusal and the `rtvoice_auth_failures_total` reason. */
@@ -17,29 +17,36 @@ interface OpenIdConfiguration {
   readonly jwks_uri: string;
 }
 
+export interface OpenIdVerifierOptions {
+  /** Whose tokens these are, for refusals: "ACS", "Entra ID". */
+  readonly name: string;
+  readonly openIdConfigUrl: string;
+  /** Accepted `aud` values. */
+  readonly audience: string | readonly string[];
+  /** Least time between two fetches of the keys; 30 s. */
+  readonly keysCooldownMs?: number;
+}
+
 /**
- * Verifies the JWTs ACS signs its callbacks and media-socket upgrades with: RS256, the issuer and keys its
- * OpenID configuration names, and the ACS resource's immutable id as audience. The configuration is
- * fetched once (again after a failure); jose's key set refetches the keys when a token names an unknown
- * `kid`, at most every 30 s.
+ * Verifies bearer JWTs of an OpenID issuer (ACS, Entra ID): RS256, the issuer and keys its OpenID
+ * configuration names, one of the accepted audiences, and an expiry, with a minute of clock skew. The
+ * configuration is fetched once (again after a failure); jose's key set fetches the keys again when a
+ * token names an unknown `kid` (key rotation), at most once per cooldown.
  */
-export class AcsTokenVerifier {
-  private readonly audience: string;
-  private readonly openIdConfigUrl: string;
-  private readonly keysCooldownMs: number;
+export class OpenIdVerifier {
+  private readonly options: OpenIdVerifierOptions;
   private discovery: Promise<{ issuer: string; keys: ReturnType<typeof createRemoteJWKSet> }> | undefined;
 
-  constructor(options: { audience: string; openIdConfigUrl: string; keysCooldownMs?: number }) {
-    this.audience = options.audience;
-    this.openIdConfigUrl = options.openIdConfigUrl;
-    this.keysCooldownMs = options.keysCooldownMs ?? 30_000;
+  constructor(options: OpenIdVerifierOptions) {
+    this.options = options;
   }
 
   /** Checks an `Authorization` header's value. */
   async verify(authorization: string | undefined): Promise<TokenCheck> {
+    const { name } = this.options;
     const token = authorization?.match(/^Bearer (.+)$/)?.[1];
     if (token === undefined)
-      return { ok: false, failure: 'missing', reason: 'an ACS-signed bearer token is required' };
+      return { ok: false, failure: 'missing', reason: `a bearer token signed by ${name} is required` };
     let discovered;
     try {
       discovered = await this.discover();
@@ -48,35 +55,34 @@ export class AcsTokenVerifier {
       return {
         ok: false,
         failure: 'bad_token',
-        reason: `ACS signing keys unavailable: ${errorMessage(err)}`,
+        reason: `${name} signing keys unavailable: ${errorMessage(err)}`,
       };
     }
     try {
       const { payload } = await jwtVerify(token, discovered.keys, {
         algorithms: ['RS256'],
         issuer: discovered.issuer,
-        audience: this.audience,
+        audience: [this.options.audience].flat(),
         clockTolerance: CLOCK_TOLERANCE_S,
         requiredClaims: ['exp'],
       });
       return { ok: true, claims: payload };
     } catch (err) {
-      return { ok: false, failure: 'bad_token', reason: `ACS token refused: ${describe(err)}` };
+      return { ok: false, failure: 'bad_token', reason: `${name} token refused: ${describe(err)}` };
     }
   }
 
   private discover() {
+    const { openIdConfigUrl, keysCooldownMs } = this.options;
     this.discovery ??= (async () => {
-      const response = await fetch(this.openIdConfigUrl, { signal: AbortSignal.timeout(5_000) });
-      if (!response.ok) throw new Error(`${this.openIdConfigUrl} answered ${response.status}`);
+      const response = await fetch(openIdConfigUrl, { signal: AbortSignal.timeout(5_000) });
+      if (!response.ok) throw new Error(`${openIdConfigUrl} answered ${response.status}`);
       const config = (await response.json()) as Partial<OpenIdConfiguration>;
       if (typeof config.issuer !== 'string' || typeof config.jwks_uri !== 'string')
-        throw new Error(`${this.openIdConfigUrl} names no issuer and jwks_uri`);
+        throw new Error(`${openIdConfigUrl} names no issuer and jwks_uri`);
       return {
         issuer: config.issuer,
-        keys: createRemoteJWKSet(new URL(config.jwks_uri), {
-          cooldownDuration: this.keysCooldownMs,
-        }),
+        keys: createRemoteJWKSet(new URL(config.jwks_uri), { cooldownDuration: keysCooldownMs ?? 30_000 }),
       };
     })();
     return this.discovery;
