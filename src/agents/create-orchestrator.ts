@@ -1,3 +1,4 @@
+import { AZURE_SCOPES, AzureCredentials } from '../azure-credentials.ts';
 import { fileURLToPath } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
 import type { Config } from '../config/config.ts';
@@ -20,6 +21,7 @@ export async function createOrchestrator(
   config: Config,
   log: Logger,
   tools = new ToolRegistry(INSURANCE_TOOLS),
+  azure?: AzureCredentials,
 ): Promise<Orchestrator> {
   const dir =
     config.agents.dir === 'agents'
@@ -31,7 +33,7 @@ export async function createOrchestrator(
   const runner: AgentRunner =
     config.agents.engine === 'llm'
       ? new LlmRunner({
-          clients: new LlmClientPool([llmClient(config, log)]),
+          clients: new LlmClientPool([llmClient(config, log, azure)]),
           defaultModel: config.llm.model,
         })
       : new FlowRunner();
@@ -39,13 +41,15 @@ export async function createOrchestrator(
   return new Orchestrator({ agents, tools, runner, log, ttsProvider: config.speech.tts });
 }
 
-function llmClient(config: Config, log: Logger) {
+/** Azure OpenAI without a key authenticates with Entra ID tokens from `azure` (DefaultAzureCredential by default). */
+function llmClient(config: Config, log: Logger, azure = new AzureCredentials()) {
+  const tokenProvider = azure.tokenProvider(AZURE_SCOPES.cognitiveServices);
   const timeouts = { firstChunkMs: config.llm.firstChunkTimeoutMs, idleMs: config.llm.idleTimeoutMs };
   if (config.llm.azureEndpoint !== undefined) {
     return createOpenAiClient({
       provider: 'azure',
       endpoint: config.llm.azureEndpoint,
-      ...(config.llm.azureApiKey !== undefined ? { apiKey: config.llm.azureApiKey } : {}),
+      ...(config.llm.azureApiKey !== undefined ? { apiKey: config.llm.azureApiKey } : { tokenProvider }),
       timeouts,
       logger: log,
     });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
 import { ConfigError, loadConfig, maskUrl, type Config } from '../config/config.ts';
+import { AzureCredentials } from '../azure-credentials.ts';
 import { errorMessage } from '../errors.ts';
 import {
   aptInstallCommand,
@@ -33,7 +34,7 @@ export async function doctor(): Promise<number> {
     findings.push({ ok: false, required: true, what: err.message.trimEnd() });
   }
   findings.push(...checkSpeech(config), checkRedisServerForTests());
-  if (config) findings.push(await checkRedis(config), await checkPort(config));
+  if (config) findings.push(...authentication(config), await checkRedis(config), await checkPort(config));
 
   for (const finding of findings) {
     const mark = finding.ok ? '✓' : finding.required ? '✗' : '!';
@@ -47,6 +48,31 @@ export async function doctor(): Promise<number> {
       : `\n${blocking} problem(s) to fix before rtvoice runs as configured.\n`,
   );
   return blocking === 0 ? 0 : 1;
+}
+
+/** How each configured Azure client authenticates: a key, or Entra ID without one. */
+function authentication(config: Config): Finding[] {
+  const entra = new AzureCredentials({
+    managedIdentityClientId: config.azure.managedIdentityClientId,
+  }).describe();
+  const clients: [string, boolean, string][] = [];
+  if (config.llm.azureEndpoint !== undefined)
+    clients.push(['Azure OpenAI', config.llm.azureApiKey !== undefined, 'AZURE_OPENAI_API_KEY']);
+  if (config.speech.stt === 'azure' || config.speech.tts === 'azure')
+    clients.push(['Azure Speech', config.azureSpeech.key !== undefined, 'AZURE_SPEECH_KEY']);
+  if (config.telephony)
+    clients.push([
+      'ACS Call Automation',
+      'connectionString' in config.telephony.acs,
+      'ACS_CONNECTION_STRING',
+    ]);
+  if (config.redis.url !== undefined && config.redis.entraUsername !== undefined)
+    clients.push(['Redis', false, 'REDIS_ENTRA_USERNAME']);
+  return clients.map(([client, keyed, setting]) => ({
+    ok: true,
+    required: false,
+    what: `${client} authenticates with ${keyed ? `a key (${setting})` : entra}`,
+  }));
 }
 
 function checkNode(): Finding {

@@ -26,7 +26,7 @@ export interface Config {
     readonly dtmfInterDigitMs: number;
     readonly maxBadMessages: number;
   };
-  readonly redis: { readonly url: string | undefined };
+  readonly redis: { readonly url: string | undefined; readonly entraUsername: string | undefined };
   readonly auth: {
     readonly mode: EnvValues['AUTH_MODE'];
     readonly apiKeys: string | undefined;
@@ -60,7 +60,10 @@ export interface Config {
     readonly region: string | undefined;
     readonly endpoint: string | undefined;
     readonly voice: string;
+    readonly resourceId: string | undefined;
   };
+  /** Keyless access to Azure: which managed identity, when not DefaultAzureCredential's choice. */
+  readonly azure: { readonly managedIdentityClientId: string | undefined };
   readonly llm: {
     readonly openaiBaseUrl: string | undefined;
     readonly openaiApiKey: string | undefined;
@@ -256,7 +259,7 @@ function toConfig(v: EnvValues): Config {
       dtmfInterDigitMs: v.DTMF_INTERDIGIT_MS,
       maxBadMessages: v.MAX_BAD_MESSAGES,
     },
-    redis: { url: v.REDIS_URL },
+    redis: { url: v.REDIS_URL, entraUsername: v.REDIS_ENTRA_USERNAME },
     auth: {
       mode: v.AUTH_MODE,
       apiKeys: v.API_KEYS,
@@ -289,7 +292,9 @@ function toConfig(v: EnvValues): Config {
       region: v.AZURE_SPEECH_REGION,
       endpoint: v.AZURE_SPEECH_ENDPOINT,
       voice: v.AZURE_TTS_VOICE,
+      resourceId: v.AZURE_SPEECH_RESOURCE_ID,
     },
+    azure: { managedIdentityClientId: v.AZURE_MANAGED_IDENTITY_CLIENT_ID },
     llm: {
       openaiBaseUrl: v.OPENAI_BASE_URL,
       openaiApiKey: v.OPENAI_API_KEY,

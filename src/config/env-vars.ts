@@ -225,6 +225,15 @@ export const ENV_VARS = {
     ['https:', 'http:'],
     'Azure Speech endpoint overriding the region, e.g. a custom domain (needed for Entra ID tokens).',
   ),
+  AZURE_SPEECH_RESOURCE_ID: text(
+    'Resource id (/subscriptions/…/accounts/NAME) of the Azure Speech resource, for keyless (Entra ID) speech recognition.',
+  ),
+  AZURE_MANAGED_IDENTITY_CLIENT_ID: text(
+    'Client id of the user-assigned managed identity that keyless Azure access uses (unset: DefaultAzureCredential picks).',
+  ),
+  REDIS_ENTRA_USERNAME: text(
+    'With an Azure Managed Redis REDIS_URL: the identity’s object id; rtvoice then signs in with an Entra ID token as password, renewed before it expires.',
+  ),
   AZURE_TTS_VOICE: text('Default Azure neural voice.').withDefault('en-US-AvaMultilingualNeural'),
   OPENAI_BASE_URL: url(
     ['http:', 'https:'],

@@ -1,7 +1,13 @@
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { buildApp, type App, type AppExtension } from './app.ts';
-import { closeServices, createServices, startServices, type Services } from './services.ts';
+import {
+  closeServices,
+  createServices,
+  startServices,
+  type ServiceOptions,
+  type Services,
+} from './services.ts';
 
 export interface RunningServer {
   readonly app: App;
@@ -20,8 +26,9 @@ export async function startServer(
   config: Config,
   log: Logger,
   extend?: AppExtension,
+  options?: ServiceOptions,
 ): Promise<RunningServer> {
-  const services = await createServices(config, log);
+  const services = await createServices(config, log, options);
   startServices(services);
   const app = await buildApp(services, extend);
   try {

@@ -10,6 +10,8 @@ import { Bus } from '../connections/bus.ts';
 import { ConnectionManager } from '../connections/connection-manager.ts';
 import { RtvoiceError } from '../errors.ts';
 import { primeGreeting } from '../media/cascade/prime-greeting.ts';
+import { AZURE_SCOPES, AzureCredentials } from '../azure-credentials.ts';
+import type { TokenCredential } from '@azure/identity';
 import { Telephony } from '../telephony/telephony.ts';
 import { SpeechServices } from '../speech/speech-services.ts';
 import { RedisManager } from '../state/redis-manager.ts';
@@ -46,14 +48,29 @@ export interface Services {
   readonly orchestrator: Orchestrator;
   /** Phone calls through ACS Call Automation; undefined without ACS configured. */
   readonly telephony: Telephony | undefined;
+  /** Entra ID tokens for Azure services used without keys. */
+  readonly azure: AzureCredentials;
+}
+
+export interface ServiceOptions {
+  /** Replaces DefaultAzureCredential for keyless Azure access (tests: a local issuer standing in for Entra ID). */
+  readonly azureCredential?: TokenCredential;
 }
 
 /** Builds every service; fails (before anything listens) when the agents' YAML is invalid. */
-export async function createServices(config: Config, log: Logger): Promise<Services> {
-  const orchestrator = await createOrchestrator(config, log);
-  const redis = config.redis.url === undefined ? undefined : new RedisManager(config.redis.url, log);
+export async function createServices(
+  config: Config,
+  log: Logger,
+  options: ServiceOptions = {},
+): Promise<Services> {
+  const azure = new AzureCredentials({
+    managedIdentityClientId: config.azure.managedIdentityClientId,
+    ...(options.azureCredential ? { credential: options.azureCredential } : {}),
+  });
+  const orchestrator = await createOrchestrator(config, log, undefined, azure);
+  const redis = createRedis(config, azure, log);
   const metrics = new Metrics();
-  const speech = createSpeech(config, metrics, log);
+  const speech = createSpeech(config, metrics, azure, log);
   const connections = new ConnectionManager(config.connections, metrics.registry);
   const bus = new Bus(connections, redis, log);
   const sessions = new SessionMemory(config, redis, metrics.registry, log);
@@ -79,13 +96,42 @@ export async function createServices(config: Config, log: Logger): Promise<Servi
     speech,
     readinessChecks: createReadinessChecks(config, redis, speech, connections),
     orchestrator,
-    telephony: config.telephony && new Telephony({ config: config.telephony, sessions, bus, redis, log }),
+    telephony:
+      config.telephony &&
+      new Telephony({
+        config: config.telephony,
+        sessions,
+        bus,
+        redis,
+        log,
+        credential: azure.asTokenCredential(),
+      }),
+    azure,
   };
 }
 
-function createSpeech(config: Config, metrics: Metrics, log: Logger): SpeechServices | undefined {
+/** Redis; with REDIS_ENTRA_USERNAME (Azure Managed Redis), signed in with Entra ID tokens as password. */
+function createRedis(config: Config, azure: AzureCredentials, log: Logger): RedisManager | undefined {
+  const { url, entraUsername } = config.redis;
+  if (url === undefined) return undefined;
+  if (entraUsername === undefined) return new RedisManager(url, log);
+  const credentials = async () => {
+    const { token, expiresAt } = await azure.token(AZURE_SCOPES.redis);
+    return { username: entraUsername, password: token, expiresAt };
+  };
+  return new RedisManager({ url, credentials }, log);
+}
+
+function createSpeech(
+  config: Config,
+  metrics: Metrics,
+  azure: AzureCredentials,
+  log: Logger,
+): SpeechServices | undefined {
   try {
-    return new SpeechServices(config, metrics.pools);
+    const keyless = config.azureSpeech.key === undefined;
+    const token = keyless ? azure.tokenProvider(AZURE_SCOPES.cognitiveServices) : undefined;
+    return new SpeechServices(config, metrics.pools, token);
   } catch (err) {
     if (!(err instanceof RtvoiceError && err.code === 'SPEECH_DEPENDENCY_MISSING')) throw err;
     log.error({ err: err.message }, 'speech stack unavailable: calls cannot be served until it is installed');

@@ -9,7 +9,10 @@ import { EspeakTts } from './tts/espeak.ts';
 import { FliteTts } from './tts/flite.ts';
 import type { SttProvider, TtsProvider } from './types.ts';
 
-export type AzureSpeechSettings = Config['azureSpeech'];
+export type AzureSpeechSettings = Config['azureSpeech'] & {
+  /** Entra ID tokens (scope cognitiveservices), for keyless access when there is no key. */
+  readonly token?: (() => Promise<string>) | undefined;
+};
 
 /** The Speech service base URL: the configured endpoint, else the region's. */
 export function azureSpeechEndpoint(settings: AzureSpeechSettings, service: 'stt' | 'tts'): string {
@@ -30,7 +33,7 @@ export function createStt(
     case 'azure':
       if (!options.azure)
         throw new RtvoiceError('CONFIG_INVALID', 'the azure STT provider needs its settings');
-      return new AzureStt(options.azure);
+      return new AzureStt({ ...options.azure, resourceId: options.azure.resourceId });
     case 'null':
       return new NullStt();
     default:
@@ -54,6 +57,7 @@ export function createTts(name: string, options: { azure?: AzureSpeechSettings }
       return new AzureTts({
         endpoint: azureSpeechEndpoint(options.azure, 'tts'),
         key: options.azure.key,
+        token: options.azure.token,
         defaultVoice: options.azure.voice,
       });
     }

@@ -31,11 +31,13 @@ export class SpeechServices {
   private warmUp: { state: 'warming' | 'ready' } | { state: 'failed'; reason: string } = { state: 'warming' };
   private warming: Promise<unknown> = Promise.resolve();
 
-  constructor(config: Config, poolMetrics: PoolMetrics) {
+  /** `token`: Entra ID tokens for Azure Speech without a key. */
+  constructor(config: Config, poolMetrics: PoolMetrics, token?: () => Promise<string>) {
     const { speech } = config;
+    const azure = { ...config.azureSpeech, token };
     const stt = createStt(speech.stt, {
       maxWorkers: speech.recognizerPool.maxSize,
-      azure: config.azureSpeech,
+      azure,
     });
     this.stt = stt;
     this.recognizers = new ResourcePool<Recognizer>(
@@ -49,7 +51,7 @@ export class SpeechServices {
     );
     this.synthesizers = new ResourcePool<TtsProvider>(
       {
-        create: () => Promise.resolve(createTts(speech.tts, { azure: config.azureSpeech })),
+        create: () => Promise.resolve(createTts(speech.tts, { azure })),
         destroy: (tts) => tts.close(),
       },
       {

@@ -4,7 +4,7 @@ import {
   type CallAutomationClientOptions,
   type MediaStreamingOptions,
 } from '@azure/communication-call-automation';
-import { DefaultAzureCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import type { EndReason } from '../agents/tools/tool.ts';
 import type { StreamingMode, TelephonyConfig } from '../config/config.ts';
 import type { Bus } from '../connections/bus.ts';
@@ -39,6 +39,8 @@ interface TelephonyDeps {
   readonly bus: Bus;
   readonly redis: RedisManager | undefined;
   readonly log: Logger;
+  /** For ACS_ENDPOINT (keyless): Entra ID. */
+  readonly credential: TokenCredential;
 }
 
 /**
@@ -63,7 +65,7 @@ export class Telephony {
     this.deps = deps;
     this.log = deps.log.child({ component: 'telephony' });
     this.ledger = new EventLedger(deps.redis);
-    this.client = createClient(deps.config);
+    this.client = createClient(deps.config, deps.credential);
   }
 
   /** Hears from other instances which calls ended, for media handlers that run here. */
@@ -351,16 +353,12 @@ function unknownCall(callId: string, sessionId: string): CallRecord {
 }
 
 /** The Call Automation client: an access key, or keyless with Entra ID (managed identity, `az login`). */
-function createClient(config: TelephonyConfig): CallAutomationClient {
+function createClient(config: TelephonyConfig, credential: TokenCredential): CallAutomationClient {
   if ('connectionString' in config.acs) {
     const endpoint = /endpoint=([^;]+)/i.exec(config.acs.connectionString)?.[1] ?? '';
     return new CallAutomationClient(config.acs.connectionString, clientOptions(endpoint));
   }
-  return new CallAutomationClient(
-    config.acs.endpoint,
-    new DefaultAzureCredential(),
-    clientOptions(config.acs.endpoint),
-  );
+  return new CallAutomationClient(config.acs.endpoint, credential, clientOptions(config.acs.endpoint));
 }
 
 /** Plain http is allowed for a local ACS simulator only (config refuses it in production). */

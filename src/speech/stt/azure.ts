@@ -38,6 +38,8 @@ export interface AzureSttOptions {
   readonly endpoint?: string | undefined;
   /** Entra ID token, used when there is no key. */
   readonly token?: (() => Promise<string>) | undefined;
+  /** The Speech resource's id: the SDK takes an Entra ID token as `aad#<resource id>#<token>`. */
+  readonly resourceId?: string | undefined;
   readonly language?: string;
   /** How long a flush waits for the service to finalise speech it has only heard partially. */
   readonly flushWaitMs?: number;
@@ -176,6 +178,11 @@ function toResult(result: SdkResult): SttResult {
   };
 }
 
+async function entraAuthorization(options: AzureSttOptions): Promise<string> {
+  const token = await options.token!();
+  return options.resourceId ? `aad#${options.resourceId}#${token}` : token;
+}
+
 /** The real SDK session: continuous recognition over a 16 kHz PCM push stream. */
 async function sdkSession(options: AzureSttOptions): Promise<SdkSession> {
   // Loaded on first use: the SDK weighs several MB of memory that offline deployments never need.
@@ -184,7 +191,7 @@ async function sdkSession(options: AzureSttOptions): Promise<SdkSession> {
     ? options.endpoint
       ? sdk.SpeechConfig.fromEndpoint(new URL(options.endpoint), options.key)
       : sdk.SpeechConfig.fromSubscription(options.key, options.region!)
-    : sdk.SpeechConfig.fromAuthorizationToken(await options.token!(), options.region!);
+    : sdk.SpeechConfig.fromAuthorizationToken(await entraAuthorization(options), options.region!);
   config.speechRecognitionLanguage = options.language ?? 'en-US';
   config.outputFormat = sdk.OutputFormat.Detailed;
   config.setProperty(sdk.PropertyId[sdk.PropertyId.Speech_SegmentationSilenceTimeoutMs], '500');

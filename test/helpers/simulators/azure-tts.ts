@@ -14,9 +14,12 @@ export class AzureTtsSimulator {
   private readonly server: Server;
   private readonly flite = new FliteTts();
   private readonly key: string;
+  private readonly bearerToken: string | undefined;
 
-  constructor(key: string) {
+  /** `bearerToken`: the one Entra ID token accepted (unset: any bearer token). */
+  constructor(key: string, bearerToken?: string) {
     this.key = key;
+    this.bearerToken = bearerToken;
     this.server = createServer((request, response) => void this.handle(request, response));
   }
 
@@ -39,7 +42,9 @@ export class AzureTtsSimulator {
     this.requests.push({ headers: request.headers, ssml });
     if (request.method !== 'POST' || request.url !== '/cognitiveservices/v1')
       return this.reply(response, 404, 'not found');
-    const bearer = request.headers.authorization?.startsWith('Bearer ');
+    const bearer = this.bearerToken
+      ? request.headers.authorization === `Bearer ${this.bearerToken}`
+      : request.headers.authorization?.startsWith('Bearer ');
     if (request.headers['ocp-apim-subscription-key'] !== this.key && !bearer)
       return this.reply(response, 401, 'Unauthorized');
     if (!request.headers['content-type']?.startsWith('application/ssml+xml'))
