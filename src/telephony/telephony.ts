@@ -29,7 +29,11 @@ export interface PlaceCall {
   readonly sessionId?: string | undefined;
   readonly streamingMode?: StreamingMode | undefined;
   readonly agent?: string | undefined;
+  /** Overrides ACS_AUDIO_FORMAT for this call. */
+  readonly audioFormat?: AudioFormat | undefined;
 }
+
+export type AudioFormat = TelephonyConfig['audioFormat'];
 
 export type EventOutcome = 'applied' | 'duplicate' | 'unknown_call' | 'unhandled';
 
@@ -127,7 +131,7 @@ export class Telephony {
       },
       this.callbackUrl(sessionId),
       {
-        mediaStreamingOptions: this.mediaStreaming(sessionId, request.streamingMode),
+        mediaStreamingOptions: this.mediaStreaming(sessionId, request.streamingMode, request.audioFormat),
         operationContext: sessionId,
       },
     );
@@ -317,7 +321,11 @@ export class Telephony {
     return `${this.deps.config.baseUrl}/api/v1/calls/callbacks?session_id=${encodeURIComponent(sessionId)}`;
   }
 
-  private mediaStreaming(sessionId: string, mode: StreamingMode | undefined): MediaStreamingOptions {
+  private mediaStreaming(
+    sessionId: string,
+    mode: StreamingMode | undefined,
+    audioFormat: AudioFormat = this.deps.config.audioFormat,
+  ): MediaStreamingOptions {
     const url = new URL(`${this.deps.config.baseUrl}/api/v1/media/stream`);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.searchParams.set('session_id', sessionId);
@@ -329,7 +337,7 @@ export class Telephony {
       audioChannelType: 'mixed',
       startMediaStreaming: true,
       enableBidirectional: true,
-      audioFormat: this.deps.config.audioFormat,
+      audioFormat,
       enableDtmfTones: true,
     };
   }

@@ -41,12 +41,13 @@ export const callRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
           session_id: z.string().regex(SESSION_ID, `session_id is ${SESSION_ID_RULE}`).optional(),
           streaming_mode: z.enum(['media', 'transcription', 'voice_live']).optional(),
           agent: z.string().min(1).max(100).optional(),
+          audio_format: z.enum(['pcm16KMono', 'pcm24KMono']).optional(),
         }),
       },
     },
     async (request, reply) =>
       withTelephony(reply, async (calls) => {
-        const { target_number, session_id, streaming_mode, agent } = request.body;
+        const { target_number, session_id, streaming_mode, agent, audio_format } = request.body;
         if (agent !== undefined && !services.orchestrator.agents.get(agent)) {
           return reply.code(400).send({
             statusCode: 400,
@@ -63,6 +64,7 @@ export const callRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
             sessionId: session_id,
             streamingMode: streaming_mode,
             agent,
+            audioFormat: audio_format,
           });
           return { call_connection_id: call.callId, session_id: call.sessionId, state: call.state };
         } catch (err) {

@@ -56,11 +56,18 @@ describe('an outbound phone call, through the official SDK against the ACS simul
     await until(speechPoolsIdle, 5000);
   }, 60_000);
 
-  it('hangs up through the API after the agent says goodbye', async () => {
-    const placed = await placeCall({ target_number: CALLER, agent: 'PolicyAgent' });
+  it('streams a call at 24 kHz when asked, and hangs up through the API after the agent says goodbye', async () => {
+    const placed = await placeCall({
+      target_number: CALLER,
+      agent: 'PolicyAgent',
+      audio_format: 'pcm24KMono',
+    });
     expect(placed.status).toBe(200);
     const callId = placed.body['call_connection_id']!;
+    expect(acs.calls.get(callId)?.mediaStreaming).toMatchObject({ audioFormat: 'pcm24KMono' });
     const line = await acs.lineOf(callId);
+    expect(line.sampleRate).toBe(24000);
+    expect((await line.waitForAgentSpeech({ timeoutMs: 5000 })).ok).toBe(true);
     expect((await line.waitForAgentSilence({ silenceMs: 700, timeoutMs: 15_000 })).ok).toBe(true);
     const before = line.record().turns.length;
 
