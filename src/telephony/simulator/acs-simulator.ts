@@ -37,6 +37,8 @@ export interface Delivery {
   readonly event: Json;
   readonly status: number;
   readonly body: string;
+  /** How long the server took to answer it. */
+  readonly ms: number;
 }
 
 export interface AcsSimulatorOptions {
@@ -429,13 +431,15 @@ export class AcsSimulator {
         if (this.options.signTokens !== false)
           headers['authorization'] = `Bearer ${await this.issuer.mint({ lifetimeSeconds: 300 })}`;
         // A server that is down gets status 0 (ACS would retry later); nothing throws in the background.
-        const delivery = await fetch(call.callbackUri, {
+        const sent = performance.now();
+        const answer = await fetch(call.callbackUri, {
           method: 'POST',
           headers,
           body: JSON.stringify([event]),
         })
-          .then(async (response) => ({ event, status: response.status, body: await response.text() }))
-          .catch((err: unknown) => ({ event, status: 0, body: String(err) }));
+          .then(async (response) => ({ status: response.status, body: await response.text() }))
+          .catch((err: unknown) => ({ status: 0, body: String(err) }));
+        const delivery = { event, ...answer, ms: performance.now() - sent };
         this.deliveries.push(delivery);
         return delivery;
       });
