@@ -3,16 +3,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Pcm16 } from '../../audio/pcm.ts';
 import { SimulatedCaller } from '../../load/simulated-caller.ts';
+import { EventGridDelivery, phone } from './event-grid.ts';
 import { hmacProblem } from './hmac.ts';
 import { TokenIssuer } from './token-issuer.ts';
 
 type Json = Record<string, unknown>;
 
-const phone = (number: string) => ({
-  kind: 'phoneNumber',
-  rawId: `4:${number}`,
-  phoneNumber: { value: number },
-});
 const SUCCESS = { code: 200, subCode: 0, message: 'Action completed successfully.' };
 
 /** One call the simulated ACS carries. */
@@ -76,7 +72,7 @@ export class AcsSimulator {
   private readonly options: AcsSimulatorOptions;
   private readonly server: Server;
   private readonly incoming = new Map<string, { from: string; to: string }>();
-  private readonly validated = new Set<string>();
+  private readonly eventGrid = new EventGridDelivery();
   private readonly waiters = new Map<string, CallWaiter>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private baseUrl = '';
@@ -116,45 +112,9 @@ export class AcsSimulator {
     answerUrl: string,
     call: { from: string; to: string },
   ): Promise<{ status: number; body: Json }> {
-    if (!this.validated.has(answerUrl)) {
-      const code = randomUUID();
-      const reply = await this.postEventGrid(answerUrl, 'SubscriptionValidation', [
-        {
-          id: randomUUID(),
-          topic: '/subscriptions/simulated/providers/microsoft.communication/communicationservices/simulated',
-          subject: '',
-          data: { validationCode: code, validationUrl: `${this.baseUrl}/eventgrid/validate?id=${code}` },
-          eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent',
-          eventTime: new Date().toISOString(),
-          metadataVersion: '1',
-          dataVersion: '1',
-        },
-      ]);
-      if (reply.status !== 200 || reply.body['validationResponse'] !== code)
-        throw new Error(`Event Grid validation failed: HTTP ${reply.status} ${JSON.stringify(reply.body)}`);
-      this.validated.add(answerUrl);
-    }
     const context = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${randomBytes(24).toString('base64url')}.`;
     this.incoming.set(context, call);
-    return this.postEventGrid(answerUrl, 'Notification', [
-      {
-        id: randomUUID(),
-        topic: '/subscriptions/simulated/providers/microsoft.communication/communicationservices/simulated',
-        subject: `/caller/4:${call.from}/recipient/4:${call.to}`,
-        data: {
-          to: phone(call.to),
-          from: phone(call.from),
-          serverCallId: randomUUID(),
-          callerDisplayName: 'Simulated Caller',
-          incomingCallContext: context,
-          correlationId: randomUUID(),
-        },
-        eventType: 'Microsoft.Communication.IncomingCall',
-        dataVersion: '1.0',
-        metadataVersion: '1',
-        eventTime: new Date().toISOString(),
-      },
-    ]);
+    return this.eventGrid.incomingCall(answerUrl, { ...call, incomingCallContext: context });
   }
 
   /** The phone line of a call, once ACS has connected its media socket to the server. */
@@ -445,26 +405,5 @@ export class AcsSimulator {
       });
     this.queues.set(call.callId, next);
     return next;
-  }
-
-  private async postEventGrid(
-    url: string,
-    kind: string,
-    events: Json[],
-  ): Promise<{ status: number; body: Json }> {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'aeg-event-type': kind,
-        'aeg-subscription-name': 'rtvoice-incoming-calls',
-        'aeg-delivery-count': '0',
-        'aeg-data-version': '1.0',
-        'aeg-metadata-version': '1',
-      },
-      body: JSON.stringify(events),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as Json) : {} };
   }
 }
