@@ -20,6 +20,8 @@ import { applyCallEvent, CALL_RECORD_KEY, HANDLED_EVENTS, isOver, type CallRecor
 import { EventLedger } from './event-ledger.ts';
 
 const ENDED_CHANNEL = 'rtvoice-telephony:call-ended';
+/** With Redis, the calls in progress on every instance: call connection id → session id. */
+const ACTIVE_CALLS_KEY = 'rtvoice:calls:active';
 /** What the agent says when the API hangs up a call. */
 const FAREWELL = 'Thank you for calling. Goodbye.';
 
@@ -58,7 +60,7 @@ export class Telephony {
   private readonly deps: TelephonyDeps;
   private readonly log: Logger;
   private readonly ledger: EventLedger;
-  /** Calls this instance answered, placed or heard about, by call connection id. */
+  /** Calls in progress this instance answered, placed or heard about, by call connection id. */
   private readonly calls = new Map<string, CallRecord>();
   private readonly links = new Map<string, MediaLink>();
   /** Updates of one call run one after another, so none is lost to a concurrent one. */
@@ -86,9 +88,26 @@ export class Telephony {
     this.unsubscribe = undefined;
   }
 
-  /** Calls this instance knows that are not over, newest first. */
-  active(): CallRecord[] {
-    return [...this.calls.values()].filter((call) => !isOver(call)).reverse();
+  /**
+   * Calls in progress, newest first: with Redis those of every instance (from their sessions' records),
+   * without it this instance's.
+   */
+  async active(): Promise<CallRecord[]> {
+    const { redis, sessions } = this.deps;
+    let calls = [...this.calls.values()];
+    if (redis) {
+      const index = await redis.getHash(ACTIVE_CALLS_KEY);
+      const records = await Promise.all(
+        Object.values(index).map(
+          async (sessionId) => (await sessions.store.load(sessionId))?.corememory[CALL_RECORD_KEY],
+        ),
+      );
+      calls = records.filter((record): record is CallRecord => record !== undefined);
+      // Entries whose call ended without saying so here (a lost instance, an expired session) go.
+      const stale = Object.keys(index).filter((id) => !calls.some((c) => c.callId === id && !isOver(c)));
+      if (stale.length > 0) await redis.deleteHashFields(ACTIVE_CALLS_KEY, stale);
+    }
+    return calls.filter((call) => !isOver(call)).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
   /** Answers an incoming call (Event Grid) in a new session, streaming its audio here. */
@@ -298,7 +317,7 @@ export class Telephony {
           const after = change(stored);
           memo.setContext(CALL_RECORD_KEY, after);
           await memo.flush(2_000);
-          this.calls.set(callId, after);
+          await this.index(after);
           return { before: stored, after };
         } finally {
           memo.dispose();
@@ -311,6 +330,21 @@ export class Telephony {
       })
       .catch(() => undefined);
     return next;
+  }
+
+  /** Keeps the calls in progress: here, and in Redis for every instance. */
+  private async index(record: CallRecord): Promise<void> {
+    const over = isOver(record);
+    if (over) this.calls.delete(record.callId);
+    else this.calls.set(record.callId, record);
+    const { redis } = this.deps;
+    if (!redis) return;
+    const write = over
+      ? redis.deleteHashFields(ACTIVE_CALLS_KEY, [record.callId])
+      : redis.setHash(ACTIVE_CALLS_KEY, { [record.callId]: record.sessionId });
+    await write.catch((err: unknown) =>
+      this.log.warn({ err: errorMessage(err), call_connection_id: record.callId }, 'call index not updated'),
+    );
   }
 
   private publish(record: CallRecord, payload: Record<string, unknown>): void {

@@ -173,9 +173,9 @@ export const callRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
     '/api/v1/calls',
     {
       config: { access: ADMIN },
-      schema: { summary: 'Phone calls in progress on this instance, newest first', tags },
+      schema: { summary: 'Phone calls in progress (with Redis, on every instance), newest first', tags },
     },
-    async (_request, reply) => withTelephony(reply, async (calls) => ({ calls: calls.active() })),
+    async (_request, reply) => withTelephony(reply, async (calls) => ({ calls: await calls.active() })),
   );
 
   app.post(
