@@ -60,8 +60,9 @@ export class Orchestrator {
     return (name !== undefined ? this.agents.get(name) : undefined) ?? this.agents.get(this.agents.entry)!;
   }
 
-  voiceOf(agent: AgentDefinition): VoiceSelection {
-    return this.agents.voices.resolve(agent.voice, this.options.ttsProvider);
+  /** The agent's voice for a TTS provider: the configured one, unless another speaks (ACS's Azure voices). */
+  voiceOf(agent: AgentDefinition, provider = this.options.ttsProvider): VoiceSelection {
+    return this.agents.voices.resolve(agent.voice, provider);
   }
 
   /** Whether an agent has ended this call (escalation, goodbye). */

@@ -19,6 +19,7 @@ export interface Config {
   };
   readonly log: { readonly level: EnvValues['LOG_LEVEL']; readonly format: EnvValues['LOG_FORMAT'] };
   readonly streamingMode: StreamingMode;
+  readonly transcriptionVariant: EnvValues['TRANSCRIPTION_VARIANT'];
   readonly media: {
     readonly bargeInMinSpeechMs: number;
     readonly eouSilenceMs: number;
@@ -99,6 +100,11 @@ export interface TelephonyConfig {
   readonly transferNumber: string | undefined;
   readonly audioFormat: EnvValues['ACS_AUDIO_FORMAT'];
   readonly eventGridSecret: string | undefined;
+  /** How calls are answered: media streaming, or ACS's transcription (ACS_STREAMING_MODE). */
+  readonly streamingMode: StreamingMode;
+  /** The Azure AI services resource ACS transcribes and speaks with. */
+  readonly cognitiveServicesEndpoint: string | undefined;
+  readonly transcriptionVariant: EnvValues['TRANSCRIPTION_VARIANT'];
 }
 
 /** Thrown when the environment is invalid; `problems` has one line per bad variable. */
@@ -216,7 +222,13 @@ function exposureProblems(values: Partial<Record<EnvVarName, unknown>>): string[
 function telephonyProblems(values: Partial<Record<EnvVarName, unknown>>): string[] {
   const problems: string[] = [];
   const hasString = values.ACS_CONNECTION_STRING !== undefined;
-  if (!hasString && values.ACS_ENDPOINT === undefined) return [];
+  if (!hasString && values.ACS_ENDPOINT === undefined) {
+    if (values.ACS_STREAMING_MODE === 'transcription')
+      problems.push(
+        'ACS_STREAMING_MODE: transcription mode needs ACS Call Automation (ACS recognises and speaks): set ACS_CONNECTION_STRING or ACS_ENDPOINT, or use media',
+      );
+    return problems;
+  }
   if (hasString && values.ACS_ENDPOINT !== undefined)
     problems.push('ACS_ENDPOINT: set either it (keyless) or ACS_CONNECTION_STRING, not both');
   const baseUrl = values.BASE_URL as string | undefined;
@@ -252,6 +264,7 @@ function toConfig(v: EnvValues): Config {
     },
     log: { level: v.LOG_LEVEL, format: v.LOG_FORMAT },
     streamingMode: v.ACS_STREAMING_MODE,
+    transcriptionVariant: v.TRANSCRIPTION_VARIANT,
     media: {
       bargeInMinSpeechMs: v.BARGE_IN_MIN_SPEECH_MS,
       eouSilenceMs: v.EOU_SILENCE_MS,
@@ -356,6 +369,9 @@ function telephonyConfig(v: EnvValues): TelephonyConfig | undefined {
     transferNumber: v.ACS_TRANSFER_NUMBER,
     audioFormat: v.ACS_AUDIO_FORMAT,
     eventGridSecret: v.ACS_EVENTGRID_SECRET,
+    streamingMode: v.ACS_STREAMING_MODE,
+    cognitiveServicesEndpoint: v.ACS_COGNITIVE_SERVICES_ENDPOINT,
+    transcriptionVariant: v.TRANSCRIPTION_VARIANT,
   };
 }
 

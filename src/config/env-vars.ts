@@ -92,8 +92,12 @@ export const ENV_VARS = {
   ).withDefault('auto'),
   ACS_STREAMING_MODE: oneOf(
     ['media', 'transcription', 'voice_live'],
-    'How calls are handled: `media` (VAD → STT → agent → TTS cascade), `transcription` or `voice_live`.',
+    'How calls are handled: `media` (VAD → STT → agent → TTS cascade on rtvoice), `transcription` (ACS recognises and speaks; phone calls only) or `voice_live`.',
   ).withDefault('media'),
+  TRANSCRIPTION_VARIANT: oneOf(
+    ['agent', 'listen'],
+    'In transcription mode: `agent` answers callers (ACS speaks its replies), `listen` only transcribes (captions and notes of calls between people). A placed call may choose its own.',
+  ).withDefault('agent'),
   BARGE_IN_MIN_SPEECH_MS: int(
     0,
     5_000,
@@ -285,6 +289,10 @@ export const ENV_VARS = {
     ['pcm16KMono', 'pcm24KMono'],
     'Audio format ACS streams calls in (a call placed through the API may choose its own).',
   ).withDefault('pcm16KMono'),
+  ACS_COGNITIVE_SERVICES_ENDPOINT: url(
+    ['https:'],
+    'Azure AI services endpoint connected to the ACS resource: ACS needs it to transcribe calls and speak text (transcription mode).',
+  ),
   ACS_EVENTGRID_SECRET: text(
     'Secret that the Event Grid subscription puts in its webhook URL (`/api/v1/calls/answer?secret=…`); required with ACS unless AUTH_MODE=none.',
   ).asSecret(),

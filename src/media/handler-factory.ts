@@ -1,9 +1,12 @@
 import type { StreamingMode } from '../config/config.ts';
 import { RtvoiceError } from '../errors.ts';
 import type { MemoManager } from '../state/memo-manager.ts';
-import type { CallHandler } from '../transports/transport.ts';
-import type { CallContext } from './call-context.ts';
+import { CALL_RECORD_KEY, type CallRecord } from '../telephony/call-records.ts';
+import type { CallHandler, TranscriptHandler } from '../transports/transport.ts';
+import type { CallContext, TranscriptContext, TranscriptionVariant } from './call-context.ts';
 import { MediaSession } from './cascade/media-session.ts';
+import { LiveTranscript } from './transcription/live-transcript.ts';
+import { TranscriptionSession } from './transcription/transcription-session.ts';
 
 /** Why a call cannot be served in a mode; the socket closes with this reason. */
 export class HandlerUnavailableError extends RtvoiceError {
@@ -12,37 +15,71 @@ export class HandlerUnavailableError extends RtvoiceError {
   }
 }
 
-type HandlerFactory = (context: CallContext) => CallHandler;
+/** What a mode's handler reads: the caller's audio, or ACS's transcription of the call. */
+type Input = 'audio' | 'transcript';
+
+interface ModeHandlers {
+  readonly audio?: (context: CallContext) => CallHandler;
+  readonly transcript?: (context: TranscriptContext) => TranscriptHandler;
+}
 
 /**
- * One handler per streaming mode (the seed's handler factory). Transports only ever call
- * `createCallHandler`; a new mode is one more entry here.
+ * The handlers of each streaming mode (the seed's handler factory), by what they read. Routes only ever
+ * call `createCallHandler` or `createTranscriptHandler`; a new mode is one more entry here.
  */
-const FACTORIES: Readonly<Record<StreamingMode, HandlerFactory | undefined>> = {
-  media: ({ services, memo, transport, callId, log, control }) => {
-    if (!services.speech) {
-      throw new HandlerUnavailableError(
-        'media mode needs the speech stack, which is not installed (run rtvoice doctor)',
-      );
-    }
-    const histogram = services.metrics.turnLatency;
-    return new MediaSession({
-      speech: services.speech,
-      orchestrator: services.orchestrator,
-      memo,
-      transport,
-      callId,
-      log,
-      control,
-      settings: services.config.media,
-      observeLatency: (stage, ms) => histogram.observe({ stage }, ms / 1000),
-    });
+const HANDLERS: Readonly<Record<StreamingMode, ModeHandlers>> = {
+  media: {
+    audio: ({ services, memo, transport, callId, log, control }) => {
+      if (!services.speech) {
+        throw new HandlerUnavailableError(
+          'media mode needs the speech stack, which is not installed (run rtvoice doctor)',
+        );
+      }
+      const histogram = services.metrics.turnLatency;
+      return new MediaSession({
+        speech: services.speech,
+        orchestrator: services.orchestrator,
+        memo,
+        transport,
+        callId,
+        log,
+        control,
+        settings: services.config.media,
+        observeLatency: (stage, ms) => histogram.observe({ stage }, ms / 1000),
+      });
+    },
   },
-  transcription: undefined,
-  voice_live: undefined,
+  transcription: {
+    transcript: (context) => {
+      const { control, services, memo } = context;
+      const record = memo.getContext<CallRecord>(CALL_RECORD_KEY);
+      if (!control || context.callId === undefined || record?.callId !== context.callId)
+        throw new HandlerUnavailableError(
+          `transcription mode serves phone calls that rtvoice answered or placed; call ${context.callId ?? '(none)'} is not one of them`,
+        );
+      const variant = transcriptionVariant(memo, services.config.transcriptionVariant);
+      if (variant === 'listen') return new LiveTranscript(context);
+      const histogram = services.metrics.turnLatency;
+      return new TranscriptionSession({
+        ...context,
+        control,
+        callId: context.callId,
+        orchestrator: services.orchestrator,
+        settings: services.config.media,
+        observeLatency: (stage, ms) => histogram.observe({ stage }, ms / 1000),
+      });
+    },
+  },
+  voice_live: {},
 };
 
-const MODES = Object.keys(FACTORIES) as StreamingMode[];
+const MODES = Object.keys(HANDLERS) as StreamingMode[];
+
+/** The route each input comes in on, for errors that send a call to the right one. */
+const INPUT_ROUTES: Readonly<Record<Input, string>> = {
+  audio: 'the media socket (/api/v1/media/stream) or a browser conversation',
+  transcript: "ACS's transcription socket (/api/v1/media/transcription)",
+};
 
 function isMode(mode: string): mode is StreamingMode {
   return (MODES as string[]).includes(mode);
@@ -67,13 +104,33 @@ export function resolveStreamingMode(
   return stored !== undefined && isMode(stored) ? stored : fallback;
 }
 
+/** A call's transcription variant: stored with the call (placed with one), else the server's. */
+function transcriptionVariant(memo: MemoManager, fallback: TranscriptionVariant): TranscriptionVariant {
+  const stored = memo.getContext<string>('transcription_variant');
+  return stored === 'agent' || stored === 'listen' ? stored : fallback;
+}
+
 /** Why calls in `mode` cannot be served by this version; undefined when they can. */
 export function streamingModeProblem(mode: StreamingMode): string | undefined {
-  return FACTORIES[mode] ? undefined : `streaming mode "${mode}" is not available in this version; use media`;
+  const handlers = HANDLERS[mode];
+  return handlers.audio || handlers.transcript
+    ? undefined
+    : `streaming mode "${mode}" is not available in this version; use media or transcription`;
+}
+
+function handlerOf<I extends Input>(mode: StreamingMode, input: I): NonNullable<ModeHandlers[I]> {
+  const handler = HANDLERS[mode][input];
+  if (handler) return handler;
+  const problem = streamingModeProblem(mode);
+  if (problem) throw new HandlerUnavailableError(problem);
+  const other: Input = input === 'audio' ? 'transcript' : 'audio';
+  throw new HandlerUnavailableError(`${mode} mode calls come in on ${INPUT_ROUTES[other]}`);
 }
 
 export function createCallHandler(mode: StreamingMode, context: CallContext): CallHandler {
-  const factory = FACTORIES[mode];
-  if (!factory) throw new HandlerUnavailableError(streamingModeProblem(mode)!);
-  return factory(context);
+  return handlerOf(mode, 'audio')(context);
+}
+
+export function createTranscriptHandler(mode: StreamingMode, context: TranscriptContext): TranscriptHandler {
+  return handlerOf(mode, 'transcript')(context);
 }

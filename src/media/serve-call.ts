@@ -5,10 +5,11 @@ import type { MemoManager } from '../state/memo-manager.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { CALL_CLOSE } from '../transports/close-codes.ts';
 import type { Inbox } from '../transports/inbox.ts';
-import type { CallHandler, Transport } from '../transports/transport.ts';
+import type { CallLifecycle, CallTransport } from '../transports/transport.ts';
 import type { EndReason } from '../agents/tools/tool.ts';
-import type { CallServices } from './call-context.ts';
-import { createCallHandler, resolveStreamingMode } from './handler-factory.ts';
+import type { StreamingMode } from '../config/config.ts';
+import type { CallBasics, CallServices, HandOverOptions } from './call-context.ts';
+import { resolveStreamingMode } from './handler-factory.ts';
 
 /** The ids a call connection carries, resolved from its query, headers and the call → session map. */
 export async function resolveCallIds(
@@ -37,22 +38,24 @@ async function saveSession(memo: MemoManager, log: Logger): Promise<void> {
 }
 
 /**
- * Serves one call socket: loads its session, makes the call handler for the session's streaming mode,
- * hands it the socket's messages through the transport strictly in arrival order, and when the socket
- * closes, closes the handler and saves the session.
+ * Serves one call socket: loads its session, makes the call handler for the session's streaming mode
+ * (`createHandler`: the handler factory for what the transport reads), hands it the socket's messages
+ * through the transport strictly in arrival order, and when the socket closes, closes the handler and
+ * saves the session.
  */
-export async function serveCall(options: {
+export async function serveCall<H extends CallLifecycle>(options: {
   services: CallServices;
   socket: WebSocket;
   inbox: Inbox;
   sessionId: string;
   callId: string | undefined;
   requestedMode: string | undefined;
-  transport: Transport;
+  transport: CallTransport<H>;
+  createHandler: (mode: StreamingMode, basics: CallBasics) => H;
   log: Logger;
 }): Promise<void> {
   const { services, socket, log, inbox, transport, callId, sessionId } = options;
-  let handler: CallHandler | undefined;
+  let handler: H | undefined;
   const memo = await services.sessions.load(sessionId);
   let ending: Promise<void> | undefined;
   const end = (reason: string) =>
@@ -67,8 +70,11 @@ export async function serveCall(options: {
     const mode = resolveStreamingMode(options.requestedMode, memo, services.config.streamingMode);
     const control = telephony && {
       end: (reason: EndReason) => telephony.endByAgent(callId!, sessionId, reason),
+      handOver: (why: string, handOver: HandOverOptions) =>
+        telephony.handOver(callId!, sessionId, why, handOver),
+      media: telephony.media(callId!),
     };
-    handler = createCallHandler(mode, { services, memo, transport, callId, log, control });
+    handler = options.createHandler(mode, { services, memo, callId, log, control });
   } catch (err) {
     memo.dispose();
     log.warn({ err: errorMessage(err) }, 'call refused');
@@ -83,6 +89,7 @@ export async function serveCall(options: {
       await end(reason);
       transport.close(CALL_CLOSE.normal, reason.slice(0, 120));
     },
+    event: (event) => ready.callEvent?.(event),
   });
   if (inbox.closed) return end('socket closed during setup');
   socket.once('close', (code: number) => void end(`socket closed (${code})`));

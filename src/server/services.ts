@@ -105,6 +105,12 @@ export async function createServices(
         redis,
         log,
         credential: azure.asTokenCredential(),
+        localeOf: (agent) => {
+          const agents = orchestrator.agents;
+          const definition =
+            (agent !== undefined ? agents.get(agent) : undefined) ?? agents.get(agents.entry)!;
+          return orchestrator.voiceOf(definition, 'azure').language;
+        },
       }),
     azure,
   };

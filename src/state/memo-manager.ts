@@ -5,6 +5,7 @@ import type { SessionStore } from './session-store.ts';
 import {
   EMPTY_SESSION,
   SessionStateError,
+  TRANSCRIPT_THREAD,
   assertSessionId,
   type ChatMessage,
   type ChatRole,
@@ -301,7 +302,8 @@ function applyChanges(
     }
   }
   const chat_history: Record<string, readonly ChatMessage[]> = { ...record.chat_history };
-  for (const [agent, messages] of Object.entries(threads)) chat_history[agent] = trim(messages, budget);
+  for (const [agent, messages] of Object.entries(threads))
+    chat_history[agent] = agent === TRANSCRIPT_THREAD ? messages : trim(messages, budget);
   return { corememory, chat_history };
 }
 

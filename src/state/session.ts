@@ -9,6 +9,12 @@ export interface ToolCallRecord {
   readonly arguments: string;
 }
 
+/**
+ * The thread a transcribed call's words are kept in (transcription mode, listen-only): a record of the
+ * call, not a prompt, so the history budget does not trim it.
+ */
+export const TRANSCRIPT_THREAD = 'transcript';
+
 export interface ChatMessage {
   readonly role: ChatRole;
   readonly content: string;

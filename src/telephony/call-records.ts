@@ -19,6 +19,10 @@ export interface CallRecord {
   readonly participants: readonly string[];
   readonly participantsSequence?: number;
   readonly media?: { readonly status: string; readonly details?: string | undefined };
+  /** ACS's transcription of the call (transcription mode), from its Transcription* events. */
+  readonly transcription?: { readonly status: string; readonly details?: string | undefined };
+  /** How often rtvoice asked ACS to start a failed transcription again. */
+  readonly transcriptionRestarts?: number;
   readonly transfer?: {
     readonly target: string;
     readonly status: 'requested' | 'accepted' | 'failed';
@@ -89,13 +93,14 @@ export function applyCallEvent(record: CallRecord, event: CallEvent, at: string)
     }
     case 'MediaStreamingStarted':
     case 'MediaStreamingStopped':
-    case 'MediaStreamingFailed': {
-      const update = data['mediaStreamingUpdate'] as
-        { mediaStreamingStatus?: string; mediaStreamingStatusDetails?: string } | undefined;
-      const status = update?.mediaStreamingStatus ?? event.type;
-      const details = update?.mediaStreamingStatusDetails ?? resultOf(data);
-      return { ...record, media: { status, details } };
-    }
+    case 'MediaStreamingFailed':
+      return { ...record, media: streamStatus(event, 'mediaStreaming') };
+    case 'TranscriptionStarted':
+    case 'TranscriptionStopped':
+    case 'TranscriptionUpdated':
+    case 'TranscriptionFailed':
+      return { ...record, transcription: streamStatus(event, 'transcription') };
+    case 'PlayStarted':
     case 'PlayCompleted':
     case 'PlayFailed':
     case 'PlayCanceled':
@@ -117,6 +122,20 @@ export function applyCallEvent(record: CallRecord, event: CallEvent, at: string)
     default:
       return record;
   }
+}
+
+/** A stream's status from its `<stream>Update` (`mediaStreamingUpdate`, `transcriptionUpdate`). */
+function streamStatus(
+  event: CallEvent,
+  stream: 'mediaStreaming' | 'transcription',
+): { status: string; details: string | undefined } {
+  const update = event.data[`${stream}Update`] as Readonly<Record<string, unknown>> | undefined;
+  const status = update?.[`${stream}Status`];
+  const details = update?.[`${stream}StatusDetails`];
+  return {
+    status: typeof status === 'string' ? status : event.type,
+    details: typeof details === 'string' ? details : resultOf(event.data),
+  };
 }
 
 function disconnectReason(record: CallRecord): string {
@@ -156,6 +175,11 @@ export const HANDLED_EVENTS: ReadonlySet<string> = new Set([
   'MediaStreamingStarted',
   'MediaStreamingStopped',
   'MediaStreamingFailed',
+  'TranscriptionStarted',
+  'TranscriptionStopped',
+  'TranscriptionUpdated',
+  'TranscriptionFailed',
+  'PlayStarted',
   'PlayCompleted',
   'PlayFailed',
   'PlayCanceled',

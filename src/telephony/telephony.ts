@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CallAutomationClient,
+  type AnswerCallOptions,
   type CallAutomationClientOptions,
-  type MediaStreamingOptions,
 } from '@azure/communication-call-automation';
 import type { TokenCredential } from '@azure/identity';
 import type { EndReason } from '../agents/tools/tool.ts';
@@ -10,20 +11,29 @@ import type { StreamingMode, TelephonyConfig } from '../config/config.ts';
 import type { Bus } from '../connections/bus.ts';
 import { envelope } from '../connections/envelope.ts';
 import { errorMessage } from '../errors.ts';
-import type { MediaLink } from '../media/call-context.ts';
+import type { CallMedia, HandOverOptions, MediaLink, TranscriptionVariant } from '../media/call-context.ts';
 import type { MemoManager } from '../state/memo-manager.ts';
 import type { RedisManager } from '../state/redis-manager.ts';
 import type { SessionStore } from '../state/session-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { acsCallMedia } from './call-media.ts';
 import type { CallEvent, IncomingCall } from './call-events.ts';
 import { applyCallEvent, CALL_RECORD_KEY, HANDLED_EVENTS, isOver, type CallRecord } from './call-records.ts';
 import { EventLedger } from './event-ledger.ts';
 
-const ENDED_CHANNEL = 'rtvoice-telephony:call-ended';
+/** Between instances: a call's events and its end, for the instance whose handler serves the call. */
+const SIGNAL_CHANNEL = 'rtvoice-telephony:call-signal';
 /** With Redis, the calls in progress on every instance: call connection id → session id. */
 const ACTIVE_CALLS_KEY = 'rtvoice:calls:active';
 /** What the agent says when the API hangs up a call. */
 const FAREWELL = 'Thank you for calling. Goodbye.';
+/** What the caller hears when rtvoice can no longer hear or speak to them, before a person takes over. */
+export const TROUBLE_MESSAGE =
+  "I'm sorry, I'm having trouble hearing you. Let me connect you with a colleague.";
+/** About how long a character takes to say (15 a second): an apology is let play out before the transfer. */
+const SPOKEN_MS_PER_CHAR = 65;
+/** A failed transcription is restarted this many times per call before the call is handed over. */
+const TRANSCRIPTION_RESTARTS = 1;
 
 /** What an outbound call asks for. */
 export interface PlaceCall {
@@ -33,7 +43,12 @@ export interface PlaceCall {
   readonly agent?: string | undefined;
   /** Overrides ACS_AUDIO_FORMAT for this call. */
   readonly audioFormat?: AudioFormat | undefined;
+  /** Overrides TRANSCRIPTION_VARIANT for a call in transcription mode. */
+  readonly transcription?: TranscriptionVariant | undefined;
 }
+
+/** A message on SIGNAL_CHANNEL: the call ended, or an event for its handler. */
+type CallSignal = { readonly callId: string } & ({ readonly ended: true } | { readonly event: CallEvent });
 
 export type AudioFormat = TelephonyConfig['audioFormat'];
 
@@ -47,6 +62,8 @@ interface TelephonyDeps {
   readonly log: Logger;
   /** For ACS_ENDPOINT (keyless): Entra ID. */
   readonly credential: TokenCredential;
+  /** The language ACS transcribes a call in: its first agent's (`agent`: the one a placed call asks for). */
+  readonly localeOf: (agent: string | undefined) => string;
 }
 
 /**
@@ -74,13 +91,26 @@ export class Telephony {
     this.client = createClient(deps.config, deps.credential);
   }
 
-  /** Hears from other instances which calls ended, for media handlers that run here. */
+  /** Hears from other instances which calls ended and what happened on them, for handlers that run here. */
   async start(): Promise<void> {
     if (!this.deps.redis || this.unsubscribe) return;
-    this.unsubscribe = await this.deps.redis.subscribe(
-      ENDED_CHANNEL,
-      (callId) => void this.links.get(callId)?.terminate('call disconnected'),
-    );
+    this.unsubscribe = await this.deps.redis.subscribe(SIGNAL_CHANNEL, (message) => {
+      let signal: CallSignal;
+      try {
+        signal = JSON.parse(message) as CallSignal;
+      } catch {
+        return;
+      }
+      const link = this.links.get(signal.callId);
+      if (!link) return;
+      if ('event' in signal) link.event(signal.event);
+      else void link.terminate('call disconnected');
+    });
+  }
+
+  /** ACS's media operations on a call (play, cancel, transcription). */
+  media(callId: string): CallMedia {
+    return acsCallMedia(this.client, callId);
   }
 
   async stop(): Promise<void> {
@@ -114,7 +144,7 @@ export class Telephony {
   async answer(call: IncomingCall): Promise<CallRecord> {
     const sessionId = randomUUID();
     const answered = await this.client.answerCall(call.incomingCallContext, this.callbackUrl(sessionId), {
-      mediaStreamingOptions: this.mediaStreaming(sessionId, undefined),
+      ...this.streaming(sessionId, { mode: this.deps.config.streamingMode }),
       operationContext: sessionId,
     });
     return this.begin(sessionId, {
@@ -138,6 +168,7 @@ export class Telephony {
     const memo = await this.deps.sessions.load(sessionId);
     try {
       if (request.streamingMode) memo.setContext('streaming_mode', request.streamingMode);
+      if (request.transcription) memo.setContext('transcription_variant', request.transcription);
       if (request.agent) memo.setContext('active_agent', request.agent);
       await memo.flush(2_000);
     } finally {
@@ -150,7 +181,12 @@ export class Telephony {
       },
       this.callbackUrl(sessionId),
       {
-        mediaStreamingOptions: this.mediaStreaming(sessionId, request.streamingMode, request.audioFormat),
+        ...this.streaming(sessionId, {
+          mode: request.streamingMode ?? this.deps.config.streamingMode,
+          requested: request.streamingMode !== undefined,
+          audioFormat: request.audioFormat,
+          agent: request.agent,
+        }),
         operationContext: sessionId,
       },
     );
@@ -197,6 +233,15 @@ export class Telephony {
       await this.hangUpNow(event.callId, sessionId, 'transfer failure');
     }
     if (isOver(after) && !isOver(before)) await this.ended(after);
+    // Not awaited: the callback is answered at once, while the call is rescued.
+    else if (event.type === 'TranscriptionFailed')
+      void this.transcriptionFailed(after).catch((err: unknown) =>
+        this.log.error(
+          { call_connection_id: event.callId, err: errorMessage(err) },
+          'transcription rescue failed',
+        ),
+      );
+    else await this.toHandler({ callId: event.callId, event });
     return 'applied';
   }
 
@@ -258,6 +303,57 @@ export class Telephony {
     }
   }
 
+  /**
+   * rtvoice can no longer hear or speak to the caller: the caller hears why (when ACS can still play),
+   * then goes to ACS_TRANSFER_NUMBER, or the call ends. Never a silent line.
+   */
+  async handOver(callId: string, sessionId: string, why: string, options: HandOverOptions): Promise<void> {
+    this.log.error({ call_connection_id: callId, why }, 'handing the call to a person');
+    this.deps.bus.publish(
+      envelope('error', { sessionId, callId }, { message: 'the call is handed to a person', detail: why }),
+    );
+    if (options.apologize) {
+      const asked = await this.media(callId)
+        .play({ text: TROUBLE_MESSAGE, voice: options.voice, operationContext: 'rtvoice-trouble' })
+        .then(() => true)
+        .catch(() => false);
+      if (asked) await sleep(TROUBLE_MESSAGE.length * SPOKEN_MS_PER_CHAR);
+    }
+    await this.endByAgent(callId, sessionId, 'human_handoff');
+  }
+
+  /**
+   * ACS stopped transcribing a call in transcription mode: it is asked to start again (ACS opens a new
+   * transcription socket, and the conversation goes on); if that fails too, an agent's call is handed to a
+   * person, and a listen-only call goes on untranscribed (its watchers are told).
+   */
+  private async transcriptionFailed(record: CallRecord): Promise<void> {
+    const { callId, sessionId } = record;
+    const context = (await this.deps.sessions.store.load(sessionId))?.corememory ?? {};
+    const restarts = record.transcriptionRestarts ?? 0;
+    if (restarts < TRANSCRIPTION_RESTARTS) {
+      await this.update(callId, sessionId, (current) => ({
+        ...current,
+        transcriptionRestarts: restarts + 1,
+      }));
+      const agent = typeof context['active_agent'] === 'string' ? context['active_agent'] : undefined;
+      try {
+        await this.media(callId).startTranscription(this.deps.localeOf(agent));
+        this.log.warn({ call_connection_id: callId }, 'transcription failed; restarted');
+        return;
+      } catch (err) {
+        this.log.error({ call_connection_id: callId, err: errorMessage(err) }, 'transcription not restarted');
+      }
+    }
+    const why = `ACS cannot transcribe the call: ${record.transcription?.details ?? 'failed'}`;
+    const variant = context['transcription_variant'] ?? this.deps.config.transcriptionVariant;
+    if (variant === 'listen') {
+      this.publish(record, { event: 'transcription_lost', detail: why });
+      return;
+    }
+    await this.handOver(callId, sessionId, why, { apologize: true });
+  }
+
   /** Ends the call for everyone, noting who asked (the first to ask is kept). */
   private async hangUpNow(
     callId: string,
@@ -292,10 +388,19 @@ export class Telephony {
       { call_connection_id: record.callId, session_id: record.sessionId, reason: record.endReason },
       'call ended',
     );
-    const link = this.links.get(record.callId);
-    if (link) await link.terminate(`call ${record.state}: ${record.endReason ?? ''}`.trim());
-    else await this.deps.redis?.publish(ENDED_CHANNEL, record.callId).catch(() => undefined);
+    await this.toHandler({ callId: record.callId, ended: true }, record);
     this.publish(record, { event: 'call_ended', reason: record.endReason ?? null, state: record.state });
+  }
+
+  /** Gives a call's handler an event or its end: here if it runs here, else through Redis to its instance. */
+  private async toHandler(signal: CallSignal, record?: CallRecord): Promise<void> {
+    const link = this.links.get(signal.callId);
+    if (!link) {
+      await this.deps.redis?.publish(SIGNAL_CHANNEL, JSON.stringify(signal)).catch(() => undefined);
+      return;
+    }
+    if ('event' in signal) link.event(signal.event);
+    else await link.terminate(`call ${record?.state ?? 'ended'}: ${record?.endReason ?? ''}`.trim());
   }
 
   /** Changes a call's record in its session, one change at a time per call. */
@@ -355,24 +460,56 @@ export class Telephony {
     return `${this.deps.config.baseUrl}/api/v1/calls/callbacks?session_id=${encodeURIComponent(sessionId)}`;
   }
 
-  private mediaStreaming(
+  /**
+   * How ACS streams a call to this server: its audio (media streaming, to the media socket), or in
+   * transcription mode its transcription (to the transcription socket, in the first agent's language; ACS
+   * then needs an Azure AI services resource to recognise and speak).
+   */
+  private streaming(
     sessionId: string,
-    mode: StreamingMode | undefined,
-    audioFormat: AudioFormat = this.deps.config.audioFormat,
-  ): MediaStreamingOptions {
-    const url = new URL(`${this.deps.config.baseUrl}/api/v1/media/stream`);
-    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    url.searchParams.set('session_id', sessionId);
-    if (mode) url.searchParams.set('streaming_mode', mode);
+    call: {
+      mode: StreamingMode;
+      /** The call asked for its mode (else the server's applies, and the URL needs not say it). */
+      requested?: boolean;
+      audioFormat?: AudioFormat | undefined;
+      agent?: string | undefined;
+    },
+  ): Pick<AnswerCallOptions, 'mediaStreamingOptions' | 'transcriptionOptions' | 'callIntelligenceOptions'> {
+    const { config } = this.deps;
+    const socketUrl = (path: string) => {
+      const url = new URL(`${config.baseUrl}${path}`);
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      url.searchParams.set('session_id', sessionId);
+      if (call.requested) url.searchParams.set('streaming_mode', call.mode);
+      return url.toString();
+    };
+    const intelligence = config.cognitiveServicesEndpoint
+      ? { callIntelligenceOptions: { cognitiveServicesEndpoint: config.cognitiveServicesEndpoint } }
+      : {};
+    if (call.mode === 'transcription') {
+      return {
+        transcriptionOptions: {
+          transportType: 'websocket',
+          transportUrl: socketUrl('/api/v1/media/transcription'),
+          locale: this.deps.localeOf(call.agent),
+          startTranscription: true,
+          enableIntermediateResults: true,
+        },
+        ...intelligence,
+      };
+    }
     return {
-      transportType: 'websocket',
-      transportUrl: url.toString(),
-      contentType: 'audio',
-      audioChannelType: 'mixed',
-      startMediaStreaming: true,
-      enableBidirectional: true,
-      audioFormat,
-      enableDtmfTones: true,
+      mediaStreamingOptions: {
+        transportType: 'websocket',
+        transportUrl: socketUrl('/api/v1/media/stream'),
+        contentType: 'audio',
+        audioChannelType: 'mixed',
+        startMediaStreaming: true,
+        enableBidirectional: true,
+        audioFormat: call.audioFormat ?? config.audioFormat,
+        enableDtmfTones: true,
+      },
+      ...intelligence,
     };
   }
 }

@@ -9,8 +9,7 @@ import type { MemoManager } from '../../state/memo-manager.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import { tracer } from '../../telemetry/tracing.ts';
 import { LatencyTool, type LatencyObserver } from './latency-tool.ts';
-import type { OutputPacer } from './output-pacer.ts';
-import type { SpeechOutput } from './speech-output.ts';
+import type { SentenceToSpeak } from './speech-output.ts';
 import type { Publish } from './publisher.ts';
 import { turnMetrics } from './turn-metrics.ts';
 
@@ -22,9 +21,10 @@ export interface ReplyContext {
   readonly log: Logger;
   readonly observeLatency: LatencyObserver;
   readonly publish: Publish;
-  readonly pacer: OutputPacer;
   /** Speaks a reply's sentences (one per reply). */
-  readonly speechOutput: () => SpeechOutput;
+  readonly speechOutput: () => SentenceOutput;
+  /** The reply's last sentence is out: what follows is silence until the next reply. */
+  readonly endOfTurn: () => void;
   /** The voice the agent speaks with now (a handoff changes it). */
   readonly voice: () => VoiceSelection;
   /** What agent events do to the call beyond envelopes. */
@@ -33,6 +33,20 @@ export interface ReplyContext {
   readonly onEndCall: (reason: EndReason) => void;
   /** Cuts the reply's messages in the history to what the caller heard. */
   readonly recordHeard: (turn: number, heard: number) => void;
+}
+
+/** Where a reply's sentences go to be spoken: the TTS and pacer (media), or ACS's play (transcription). */
+export interface SentenceOutput {
+  /** Queues a sentence; `onAudio` hears when its first audio is ready (for latency figures). */
+  say(
+    sentence: SentenceToSpeak,
+    turn: number,
+    voice: VoiceSelection,
+    signal: AbortSignal,
+    onAudio?: (requestedAt: number) => void,
+  ): void;
+  /** Resolves when every queued sentence is on its way; rejects with the first failure. */
+  done(): Promise<void>;
 }
 
 /** The envelope an agent event becomes, if any. */
@@ -200,7 +214,7 @@ export class AgentReply {
   }
 
   private async run(): Promise<void> {
-    const { publish, pacer, log } = this.context;
+    const { publish, log } = this.context;
     const signal = this.controller.signal;
     const output = this.context.speechOutput();
     let firstSentence = true;
@@ -223,7 +237,7 @@ export class AgentReply {
       }
       await output.done();
       if (signal.aborted) return;
-      pacer.endOfTurn();
+      this.context.endOfTurn();
       this.produced = true;
       publish('assistant_transcript', { text: this.spokenText.trim(), turn: this.number });
     } catch (err) {

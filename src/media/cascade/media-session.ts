@@ -238,7 +238,7 @@ export class MediaSession implements CallHandler {
       log,
       observeLatency,
       callSpan: this.callSpan,
-      pacer: this.pacer!,
+      endOfTurn: () => this.pacer!.endOfTurn(),
       publish: (type, payload) => this.publish(type, payload),
       speechOutput: () => new SpeechOutput(this.resources!.tts!, this.pacer!, transport.outputRate),
       voice: () => this.voice,

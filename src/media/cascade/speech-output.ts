@@ -1,6 +1,7 @@
 import type { VoiceSelection } from '../../agents/voices.ts';
 import { tracer } from '../../telemetry/tracing.ts';
 import type { TtsProvider } from '../../speech/types.ts';
+import type { SentenceOutput } from './agent-reply.ts';
 import type { OutputPacer } from './output-pacer.ts';
 
 export interface SentenceToSpeak {
@@ -14,7 +15,7 @@ export interface SentenceToSpeak {
  * Speaks a turn's sentences one after another into the pacer, each synthesised while the one before
  * plays. Aborting the turn's signal stops the current synthesis and skips the rest.
  */
-export class SpeechOutput {
+export class SpeechOutput implements SentenceOutput {
   private readonly tts: TtsProvider;
   private readonly pacer: OutputPacer;
   private readonly sampleRate: number;

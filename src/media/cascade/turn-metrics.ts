@@ -19,6 +19,8 @@ export const TURN_METRICS = [
   'barge_in_stop_ms',
   'barge_in_played_ms',
   'greeting_ttfb_ms',
+  /** Transcription mode: ACS's Final result arrived → the reply's first play was asked of ACS. */
+  'final_to_play_ms',
 ] as const;
 
 /** Turn metrics kept per session. */

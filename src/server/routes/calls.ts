@@ -42,12 +42,19 @@ export const callRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
           streaming_mode: z.enum(['media', 'transcription', 'voice_live']).optional(),
           agent: z.string().min(1).max(100).optional(),
           audio_format: z.enum(['pcm16KMono', 'pcm24KMono']).optional(),
+          transcription: z
+            .enum(['agent', 'listen'])
+            .optional()
+            .describe(
+              'In transcription mode: the agent answers (agent) or rtvoice only transcribes (listen)',
+            ),
         }),
       },
     },
     async (request, reply) =>
       withTelephony(reply, async (calls) => {
-        const { target_number, session_id, streaming_mode, agent, audio_format } = request.body;
+        const { target_number, session_id, streaming_mode, agent, audio_format, transcription } =
+          request.body;
         if (agent !== undefined && !services.orchestrator.agents.get(agent)) {
           return reply.code(400).send({
             statusCode: 400,
@@ -65,6 +72,7 @@ export const callRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (
             streamingMode: streaming_mode,
             agent,
             audioFormat: audio_format,
+            transcription,
           });
           return { call_connection_id: call.callId, session_id: call.sessionId, state: call.state };
         } catch (err) {

@@ -105,15 +105,22 @@ export class AzureTts implements TtsProvider {
   }
 }
 
-/** The SSML the service takes: one voice, the speaking rate as a percentage, the text escaped. */
-export function toSsml(text: string, voice: string, rate: number): string {
-  const escaped = text.replace(
-    /[<>&'"]/g,
-    (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[c]};`,
-  );
+/**
+ * The SSML Azure speaks: one voice, the speaking rate as a percentage, an optional speaking style
+ * (`mstts:express-as`), the text escaped.
+ */
+export function toSsml(text: string, voice: string, rate: number, style?: string): string {
+  const escape = (value: string) =>
+    value.replace(
+      /[<>&'"]/g,
+      (c) => `&${{ '<': 'lt', '>': 'gt', '&': 'amp', "'": 'apos', '"': 'quot' }[c]};`,
+    );
   const language = voice.split('-').slice(0, 2).join('-');
   const percent = Math.round((rate - 1) * 100);
-  const prosody =
-    percent === 0 ? escaped : `<prosody rate="${percent > 0 ? '+' : ''}${percent}%">${escaped}</prosody>`;
-  return `<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="${language}"><voice name="${voice}">${prosody}</voice></speak>`;
+  let body = escape(text);
+  if (percent !== 0) body = `<prosody rate="${percent > 0 ? '+' : ''}${percent}%">${body}</prosody>`;
+  if (style === undefined)
+    return `<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="${language}"><voice name="${voice}">${body}</voice></speak>`;
+  body = `<mstts:express-as style="${escape(style)}">${body}</mstts:express-as>`;
+  return `<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" xmlns:mstts="https://www.w3.org/2001/mstts" xml:lang="${language}"><voice name="${voice}">${body}</voice></speak>`;
 }

@@ -3,9 +3,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Pcm16 } from '../../audio/pcm.ts';
 import { SimulatedCaller } from '../../load/simulated-caller.ts';
+import { createStt, createTts } from '../../speech/providers.ts';
+import type { SttProvider, TtsProvider } from '../../speech/types.ts';
+import { CallSpeaker } from './call-speaker.ts';
 import { EventGridDelivery, phone } from './event-grid.ts';
 import { hmacProblem } from './hmac.ts';
 import { TokenIssuer } from './token-issuer.ts';
+import { TranscriptionLine } from './transcription-line.ts';
 
 type Json = Record<string, unknown>;
 
@@ -20,12 +24,20 @@ export interface SimulatedCall {
   readonly to: string;
   readonly callbackUri: string;
   readonly mediaStreaming: Json | undefined;
+  /** transcriptionOptions of the answer or create request (transcription mode). */
+  readonly transcriptionOptions: Json | undefined;
   state: 'connecting' | 'connected' | 'transferred' | 'disconnected';
   /** Where the agent transferred the call. */
   transferredTo?: string;
   /** The phone line: the media socket ACS opened to the server, as a simulated caller. */
   line?: SimulatedCaller;
   readonly lineOpened: Promise<SimulatedCaller>;
+  /** Transcription mode: ACS's transcription socket to the server (the latest, after restarts). */
+  transcription?: TranscriptionLine;
+  /** The locale updateTranscription switched to. */
+  transcriptionLocale?: string;
+  /** ACS's text to speech on the call (`play`). */
+  readonly speaker: CallSpeaker;
 }
 
 /** A callback the simulator delivered, and how the server answered it. */
@@ -46,8 +58,12 @@ export interface AcsSimulatorOptions {
   readonly ringMs?: number;
   /** Whether media sockets and callbacks carry tokens (false: test the server's refusals). */
   readonly signTokens?: boolean;
-  /** Agent audio each phone line hears, as it arrives. */
+  /** Agent audio each phone line hears, as it arrives (plays too, at 16 kHz, when they start). */
   readonly onAgentAudio?: (callId: string, samples: Pcm16) => void;
+  /** Transcription mode: silence after speech before a Final result (ACS's segmentation; simulated). */
+  readonly endSilenceMs?: number;
+  /** Plays complete this many times faster than their audio lasts (tests; 1, the default, is faithful). */
+  readonly playbackSpeed?: number;
 }
 
 interface CallWaiter {
@@ -75,6 +91,9 @@ export class AcsSimulator {
   private readonly eventGrid = new EventGridDelivery();
   private readonly waiters = new Map<string, CallWaiter>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly transcriptionWaiters = new Map<string, ((line: TranscriptionLine) => void)[]>();
+  private tts: TtsProvider | undefined;
+  private stt: SttProvider | undefined;
   private baseUrl = '';
 
   private constructor(options: AcsSimulatorOptions, issuer: TokenIssuer) {
@@ -124,6 +143,28 @@ export class AcsSimulator {
     return call.lineOpened;
   }
 
+  /** The transcription socket ACS opened for a call (transcription mode), once it is open. */
+  transcriptionOf(callId: string): Promise<TranscriptionLine> {
+    const call = this.calls.get(callId);
+    if (!call) throw new Error(`no call ${callId}`);
+    if (call.transcription?.isOpen) return Promise.resolve(call.transcription);
+    return new Promise((resolve) => {
+      const waiting = this.transcriptionWaiters.get(callId) ?? [];
+      waiting.push(resolve);
+      this.transcriptionWaiters.set(callId, waiting);
+    });
+  }
+
+  /** ACS's transcription breaks down: its socket closes and TranscriptionFailed is delivered. */
+  async failTranscription(callId: string): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call) throw new Error(`no call ${callId}`);
+    const line = call.transcription;
+    call.transcription = undefined;
+    line?.close();
+    await this.transcriptionFailed(call, 'speechServicesConnectionError');
+  }
+
   /** The caller hangs up: the media socket closes (unless `keepSocket`), then CallDisconnected. */
   async callerHangsUp(callId: string, options: { keepSocket?: boolean } = {}): Promise<void> {
     const call = this.calls.get(callId);
@@ -151,7 +192,12 @@ export class AcsSimulator {
   }
 
   async close(): Promise<void> {
-    for (const call of this.calls.values()) call.line?.hangup().catch(() => undefined);
+    for (const call of this.calls.values()) {
+      call.line?.hangup().catch(() => undefined);
+      call.transcription?.close();
+      call.speaker.cancelAll();
+    }
+    await Promise.all([this.tts?.close(), this.stt?.close()]);
     for (const waiter of this.waiters.values()) waiter.reject(new Error('simulator closed'));
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -200,6 +246,23 @@ export class AcsSimulator {
         return void this.transfer(call, target ?? 'unknown', json['operationContext']);
       }
       if (request.method === 'GET' && action === undefined) return send(200, this.properties(call));
+      if (action === 'play') {
+        call.speaker.play(json);
+        return send(202, { operationContext: json['operationContext'] });
+      }
+      if (action === 'cancelAllMediaOperations') {
+        call.speaker.cancelAll();
+        return send(202, { operationContext: json['operationContext'] });
+      }
+      if (
+        action === 'startTranscription' ||
+        action === 'stopTranscription' ||
+        action === 'updateTranscription'
+      ) {
+        if (!call.transcriptionOptions) throw new Error('the call was not set up with transcriptionOptions');
+        send(202, {});
+        return void this.transcriptionAction(call, action, json);
+      }
       return send(400, {
         error: { code: 'BadRequest', message: `the simulator does not implement ${action}` },
       });
@@ -243,8 +306,15 @@ export class AcsSimulator {
       to,
       callbackUri: String(request['callbackUri']),
       mediaStreaming: request['mediaStreamingOptions'] as Json | undefined,
+      transcriptionOptions: request['transcriptionOptions'] as Json | undefined,
       state: 'connecting',
       lineOpened,
+      speaker: new CallSpeaker({
+        tts: (this.tts ??= createTts('flite')),
+        report: (type, data) => this.deliver(call, type, data),
+        onAudio: this.options.onAgentAudio && ((samples) => this.options.onAgentAudio!(callId, samples)),
+        speed: this.options.playbackSpeed,
+      }),
     };
     this.calls.set(callId, call);
     return call;
@@ -284,6 +354,7 @@ export class AcsSimulator {
         },
       ],
     });
+    if (call.transcriptionOptions?.['startTranscription'] === true) await this.startTranscription(call);
     const streaming = call.mediaStreaming;
     if (!streaming || streaming['startMediaStreaming'] !== true) return;
     const waiter = this.waiters.get(call.callId)!;
@@ -317,9 +388,7 @@ export class AcsSimulator {
 
   private async openLine(call: SimulatedCall, streaming: Json): Promise<SimulatedCaller> {
     const transportUrl = new URL(String(streaming['transportUrl']));
-    const headers: Record<string, string> = { 'x-ms-call-correlation-id': call.correlationId };
-    if (this.options.signTokens !== false)
-      headers['authorization'] = `Bearer ${await this.issuer.mint({ lifetimeSeconds: 24 * 3600 })}`;
+    const headers = await this.socketHeaders(call);
     const line = new SimulatedCaller({
       url: transportUrl.toString(),
       protocol: 'acs',
@@ -339,6 +408,99 @@ export class AcsSimulator {
     return line;
   }
 
+  /** Opens the transcription socket to the server, then TranscriptionStarted (or TranscriptionFailed). */
+  private async startTranscription(call: SimulatedCall, locale?: string): Promise<void> {
+    const options = call.transcriptionOptions!;
+    try {
+      const line = await TranscriptionLine.open({
+        url: String(options['transportUrl']),
+        headers: await this.socketHeaders(call),
+        callId: call.callId,
+        correlationId: call.correlationId,
+        locale: locale ?? (typeof options['locale'] === 'string' ? options['locale'] : 'en-US'),
+        participantRawId: `4:${call.direction === 'inbound' ? call.from : call.to}`,
+        recognizer: (this.stt ??= createStt('pocketsphinx')),
+        ...(this.options.endSilenceMs !== undefined ? { endSilenceMs: this.options.endSilenceMs } : {}),
+      });
+      call.transcription = line;
+      for (const resolve of this.transcriptionWaiters.get(call.callId) ?? []) resolve(line);
+      this.transcriptionWaiters.delete(call.callId);
+      // The server closing the socket mid-call breaks the transcription, as ACS reports.
+      void line.closed.then(() => {
+        if (call.transcription === line && call.state === 'connected') {
+          call.transcription = undefined;
+          void this.transcriptionFailed(call, 'streamConnectionInterrupted');
+        }
+      });
+      await this.deliver(call, 'TranscriptionStarted', {
+        resultInformation: SUCCESS,
+        transcriptionUpdate: {
+          transcriptionStatus: 'transcriptionStarted',
+          transcriptionStatusDetails: 'subscriptionStarted',
+        },
+      });
+    } catch {
+      await this.transcriptionFailed(call, 'initialWebSocketConnectionFailed');
+    }
+  }
+
+  private transcriptionFailed(call: SimulatedCall, details: string): Promise<Delivery> {
+    return this.deliver(call, 'TranscriptionFailed', {
+      resultInformation: {
+        code: 500,
+        subCode: 8578,
+        message: 'Action failed, not able to establish WebSocket connection.',
+      },
+      transcriptionUpdate: {
+        transcriptionStatus: 'transcriptionFailed',
+        transcriptionStatusDetails: details,
+      },
+    });
+  }
+
+  private async transcriptionAction(
+    call: SimulatedCall,
+    action: 'startTranscription' | 'stopTranscription' | 'updateTranscription',
+    request: Json,
+  ): Promise<void> {
+    const line = call.transcription;
+    if (action === 'startTranscription') {
+      if (line?.isOpen) return;
+      return this.startTranscription(call, request['locale'] as string | undefined);
+    }
+    if (action === 'stopTranscription') {
+      call.transcription = undefined;
+      line?.close();
+      await this.deliver(call, 'TranscriptionStopped', {
+        resultInformation: SUCCESS,
+        transcriptionUpdate: {
+          transcriptionStatus: 'transcriptionStopped',
+          transcriptionStatusDetails: 'subscriptionStopped',
+        },
+      });
+      return;
+    }
+    call.transcriptionLocale = String(request['locale']);
+    await this.deliver(call, 'TranscriptionUpdated', {
+      resultInformation: SUCCESS,
+      transcriptionUpdate: {
+        transcriptionStatus: 'transcriptionUpdated',
+        transcriptionStatusDetails: 'transcriptionLocaleUpdated',
+      },
+    });
+  }
+
+  /** The headers ACS opens its sockets to the server with: the call's ids and a day-long token. */
+  private async socketHeaders(call: SimulatedCall): Promise<Record<string, string>> {
+    const headers: Record<string, string> = {
+      'x-ms-call-correlation-id': call.correlationId,
+      'x-ms-call-connection-id': call.callId,
+    };
+    if (this.options.signTokens !== false)
+      headers['authorization'] = `Bearer ${await this.issuer.mint({ lifetimeSeconds: 24 * 3600 })}`;
+    return headers;
+  }
+
   private async transfer(call: SimulatedCall, target: string, operationContext: unknown): Promise<void> {
     call.transferredTo = target;
     await this.deliver(call, 'CallTransferAccepted', {
@@ -355,6 +517,10 @@ export class AcsSimulator {
     if (call.state === 'disconnected') return;
     if (call.state !== 'transferred') call.state = 'disconnected';
     if (options.closeLine) await call.line?.hangup();
+    call.speaker.cancelAll();
+    const transcription = call.transcription;
+    call.transcription = undefined;
+    transcription?.close();
     await this.deliver(call, 'CallDisconnected', { resultInformation: SUCCESS });
     call.state = 'disconnected';
   }

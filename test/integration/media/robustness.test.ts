@@ -75,6 +75,10 @@ describe('media sockets under bad input', () => {
     const [code, reason] = (await once(ws, 'close')) as [number, Buffer];
     expect(code).toBe(4002);
     expect(reason.toString()).toContain('streaming mode "voice_live" is not available');
+    const transcribed = acsSocket('?streaming_mode=transcription');
+    const [wrongRoute, where] = (await once(transcribed, 'close')) as [number, Buffer];
+    expect(wrongRoute).toBe(4002);
+    expect(where.toString()).toContain("transcription mode calls come in on ACS's transcription socket");
     const unknown = acsSocket('?streaming_mode=telepathy');
     const [, why] = (await once(unknown, 'close')) as [number, Buffer];
     expect(why.toString()).toContain('unknown streaming mode "telepathy"');

@@ -81,13 +81,13 @@ describe('rtvoice serve: telling the truth at start-up', () => {
   });
 
   it('says a streaming mode has no handler, and is not ready', async () => {
-    const server = await startServeCli({ ACS_STREAMING_MODE: 'transcription' });
+    const server = await startServeCli({ ACS_STREAMING_MODE: 'voice_live' });
     try {
       await until(() => server.lines.some((line) => String(line['msg']).startsWith('not ready')));
       expect(server.lines).toContainEqual(
         expect.objectContaining({
           level: 'error',
-          msg: 'not ready for calls: ACS_STREAMING_MODE: streaming mode "transcription" is not available in this version; use media',
+          msg: 'not ready for calls: ACS_STREAMING_MODE: streaming mode "voice_live" is not available in this version; use media or transcription',
         }),
       );
       const readiness = await fetch(`${server.url}/api/v1/readiness`);
@@ -95,7 +95,7 @@ describe('rtvoice serve: telling the truth at start-up', () => {
       const body = (await readiness.json()) as { checks: Record<string, { status: string; error?: string }> };
       expect(body.checks['streaming_mode']).toMatchObject({
         status: 'unhealthy',
-        error: expect.stringContaining('"transcription" is not available') as unknown,
+        error: expect.stringContaining('"voice_live" is not available') as unknown,
       });
     } finally {
       expect(await server.stop()).toBe(0);

@@ -164,11 +164,17 @@ describe('loadConfig', () => {
   it('reads a .env file, with the real environment taking precedence', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rtvoice-config-'));
     const envFile = join(dir, '.env');
-    writeFileSync(envFile, 'PORT=9100\nLOG_LEVEL=debug\n# a comment\nACS_STREAMING_MODE="transcription"\n');
+    writeFileSync(envFile, 'PORT=9100\nLOG_LEVEL=debug\n# a comment\nACS_STREAMING_MODE="voice_live"\n');
     const config = loadConfig({ env: { LOG_LEVEL: 'warn' }, envFile });
     expect(config.server.port).toBe(9100);
     expect(config.log.level).toBe('warn');
-    expect(config.streamingMode).toBe('transcription');
+    expect(config.streamingMode).toBe('voice_live');
+  });
+
+  it('refuses transcription mode without ACS, which recognises and speaks in that mode', () => {
+    expect(problemsOf({ ACS_STREAMING_MODE: 'transcription' })).toEqual([
+      'ACS_STREAMING_MODE: transcription mode needs ACS Call Automation (ACS recognises and speaks): set ACS_CONNECTION_STRING or ACS_ENDPOINT, or use media',
+    ]);
   });
 
   it('masks credentials when describing itself for the log', () => {

@@ -88,7 +88,23 @@ describe('a call record, event by event', () => {
       status: 'MediaStreamingFailed',
       details: '500/8603: no websocket',
     });
+    expect(
+      apply(
+        CALL,
+        event('TranscriptionUpdated', {
+          transcriptionUpdate: {
+            transcriptionStatus: 'transcriptionUpdated',
+            transcriptionStatusDetails: 'transcriptionLocaleUpdated',
+          },
+        }),
+      ).transcription,
+    ).toEqual({ status: 'transcriptionUpdated', details: 'transcriptionLocaleUpdated' });
+    expect(apply(CALL, event('TranscriptionFailed', failure)).transcription).toEqual({
+      status: 'TranscriptionFailed',
+      details: '500/8603: no websocket',
+    });
     for (const type of [
+      'PlayStarted',
       'PlayCompleted',
       'PlayFailed',
       'PlayCanceled',
@@ -120,8 +136,13 @@ describe('a call record, event by event', () => {
         'PlayCanceled',
         'PlayCompleted',
         'PlayFailed',
+        'PlayStarted',
         'RecognizeCompleted',
         'RecognizeFailed',
+        'TranscriptionFailed',
+        'TranscriptionStarted',
+        'TranscriptionStopped',
+        'TranscriptionUpdated',
       ].sort(),
     );
   });
