@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => close());
 
 const payloads = (envelopes: Envelope[], type: string) =>
-  envelopes.filter((e) => e.type === type).map((e) => e.payload as Record<string, unknown>);
+  envelopes.filter((e) => e.type === type).map((e) => e.payload);
 
 describe('transcription mode: the caller interrupts the agent', () => {
   it('an Intermediate result over a play cancels it, and the history keeps only the sentences played in full', async () => {
