@@ -46,6 +46,7 @@ export class LiveTranscript implements TranscriptHandler {
       words: result.words.map((w) => ({ text: w.text, offset_ms: w.offsetMs, duration_ms: w.durationMs })),
       at: new Date().toISOString(),
     });
+    memo.schedulePersist(); // each Final is kept as it comes: a lost instance loses none of the call
   }
 
   /** Nothing to say: a listen-only call just ends. */

@@ -255,8 +255,12 @@ export class TranscriptionSession implements TranscriptHandler {
     if (this.givingUp || this.state === 'closed') return;
     this.givingUp = true;
     this.publish('error', { message: 'the call is handed to a person', detail: why });
-    this.reply?.controller.abort(new Error(why));
+    const reply = this.reply;
+    reply?.controller.abort(new Error(why));
     await this.plays.cancel();
+    // The history keeps what the caller heard: none of what could not be played.
+    if (reply)
+      this.deps.orchestrator.recordHeard(this.deps.memo, reply.number, this.plays.heard(reply.number));
     await this.deps.control.handOver(why, { apologize: false });
     this.deps.transport.close(CALL_CLOSE.normal, 'call handed to a person');
     await this.close('handed to a person');

@@ -93,6 +93,7 @@ export class AcsSimulator {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly transcriptionWaiters = new Map<string, ((line: TranscriptionLine) => void)[]>();
   private tts: TtsProvider | undefined;
+  private failingPlays = 0;
   private stt: SttProvider | undefined;
   private baseUrl = '';
 
@@ -153,6 +154,11 @@ export class AcsSimulator {
       waiting.push(resolve);
       this.transcriptionWaiters.set(callId, waiting);
     });
+  }
+
+  /** The next `count` plays fail (a TTS failure, as ACS reports it: PlayFailed), on whichever calls. */
+  failNextPlays(count: number): void {
+    this.failingPlays += count;
   }
 
   /** ACS's transcription breaks down: its socket closes and TranscriptionFailed is delivered. */
@@ -314,6 +320,7 @@ export class AcsSimulator {
         report: (type, data) => this.deliver(call, type, data),
         onAudio: this.options.onAgentAudio && ((samples) => this.options.onAgentAudio!(callId, samples)),
         speed: this.options.playbackSpeed,
+        fails: () => this.failingPlays > 0 && this.failingPlays-- > 0,
       }),
     };
     this.calls.set(callId, call);

@@ -28,18 +28,17 @@ interface Playing {
  * ACS's text to speech on one simulated call (`play`, `cancelAllMediaOperations`): plays are queued and
  * played one at a time; each is synthesised locally (flite stands in for Azure's voices), reported
  * PlayStarted when its audio is ready and PlayCompleted after the audio's real duration, or PlayCanceled
- * when cancelled. Tests can make the next plays fail (PlayFailed).
+ * when cancelled. Tests can make plays fail (PlayFailed).
  */
 export class CallSpeaker {
   readonly plays: PlayRecord[] = [];
-  /** Plays that will fail, as ACS reports a TTS failure. */
-  failing = 0;
   private readonly queue: { record: PlayRecord }[] = [];
   private playing: Playing | undefined;
   private readonly tts: TtsProvider;
   private readonly report: (type: string, data: Json) => Promise<unknown>;
   private readonly onAudio: ((samples: Pcm16) => void) | undefined;
   private readonly speed: number;
+  private readonly fails: () => boolean;
 
   constructor(options: {
     tts: TtsProvider;
@@ -47,11 +46,14 @@ export class CallSpeaker {
     onAudio?: ((samples: Pcm16) => void) | undefined;
     /** How many times faster than real time plays complete (tests; 1 is faithful). */
     speed?: number | undefined;
+    /** Whether the next play fails (tests of PlayFailed). */
+    fails?: () => boolean;
   }) {
     this.tts = options.tts;
     this.report = options.report;
     this.onAudio = options.onAudio;
     this.speed = options.speed ?? 1;
+    this.fails = options.fails ?? (() => false);
   }
 
   /** A `:play` request body (PlayRequest on the wire); throws when it is not one ACS accepts. */
@@ -91,8 +93,7 @@ export class CallSpeaker {
     const playing: Playing = { record, done };
     this.playing = playing;
     try {
-      if (this.failing > 0) {
-        this.failing -= 1;
+      if (this.fails()) {
         throw new Error('Action failed, the text to speech service failed (simulated).');
       }
       const parts: Pcm16[] = [];
