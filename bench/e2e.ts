@@ -3,31 +3,21 @@
 // The server runs in its own process; the callers (and their speech) share this machine's 2 cores with it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { concatPcm16, type Pcm16 } from '../src/audio/pcm.ts';
 import type { CallRecord } from '../src/load/call-record.ts';
 import { SimulatedCaller } from '../src/load/simulated-caller.ts';
-import { createTts } from '../src/speech/providers.ts';
+import { callerLines } from './lib/caller-speech.ts';
 import { cpuSeconds, histogramQuantile, ready, serve } from './lib/serve.ts';
 import { fmt, machine, percentile, printTable } from './lib/stats.ts';
 
 const SEQUENTIAL_CALLS = Number(process.env.E2E_CALLS ?? 6);
 const CONCURRENT_CALLS = Number(process.env.E2E_CONCURRENT ?? 8);
 
-/** The caller's lines, spoken by flite's kal16 voice (the agents speak with other voices). */
-async function speech(text: string): Promise<Pcm16> {
-  const tts = createTts('flite', {});
-  const parts: Pcm16[] = [];
-  for await (const chunk of tts.synthesize({ text, voice: 'kal16', sampleRate: 16000 })) parts.push(chunk);
-  await tts.close();
-  return concatPcm16(parts);
-}
-
-const lines = {
-  name: await speech('Bob Martinez.'),
-  zip: await speech('nine four one zero five'),
-  intent: await speech('I have a question about my policy.'),
-  question: await speech('What is my deductible?'),
-};
+const lines = await callerLines({
+  name: 'Bob Martinez.',
+  zip: 'nine four one zero five',
+  intent: 'I have a question about my policy.',
+  question: 'What is my deductible?',
+});
 
 async function settle(caller: SimulatedCaller): Promise<void> {
   await caller.waitForAgentSpeech({ timeoutMs: 10_000 });

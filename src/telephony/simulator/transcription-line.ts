@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
+import { rms } from '../../audio/levels.ts';
 import { FRAME_MS, samplesPerFrame, type Pcm16 } from '../../audio/pcm.ts';
 import type { SttProvider } from '../../speech/types.ts';
 import {
@@ -14,6 +15,8 @@ import {
 const BASE_TICKS = 638_000_000_000_000_000;
 /** Silence after speech before ACS's recognizer ends the phrase (Azure Speech's segmentation; simulated). */
 export const DEFAULT_END_SILENCE_MS = 500;
+/** Frames at least this loud (RMS, full scale 1) are speech: the load tester's caller's threshold. */
+const SPEECH_RMS = 0.01;
 /** How long each word of a scripted phrase takes to say. */
 const SCRIPTED_WORD_MS = 300;
 
@@ -139,11 +142,15 @@ export class TranscriptionLine {
       heard = text;
       this.result(text, spread(text, start, this.streamMs() - start), false, options);
     });
+    let speechEndedAt = performance.now();
     try {
       const frame = samplesPerFrame(16000, FRAME_MS);
       const began = performance.now();
       for (let at = 0, n = 0; at < audio.length; at += frame, n += 1) {
-        recognizer.write(audio.subarray(at, at + frame));
+        const samples = audio.subarray(at, at + frame);
+        // As the load tester's caller counts it: the speech ends with the last frame loud enough to be speech.
+        if (rms(samples) >= SPEECH_RMS) speechEndedAt = performance.now();
+        recognizer.write(samples);
         const due = began + (n + 1) * FRAME_MS - performance.now();
         if (due > 0) await sleep(due);
       }
@@ -155,7 +162,8 @@ export class TranscriptionLine {
         start + Math.min(result.startMs, spokenMs),
         Math.max(0, Math.min(result.endMs, spokenMs) - Math.min(result.startMs, spokenMs)) || spokenMs,
       );
-      return this.finish(result.text, words, { ...options, confidence: result.confidence }, false);
+      this.result(result.text, words, true, { ...options, confidence: result.confidence });
+      return { text: result.text, speechEndedAt, finalSentAt: performance.now() };
     } finally {
       recognizer.close();
     }
@@ -171,11 +179,10 @@ export class TranscriptionLine {
     text: string,
     words: TranscribedWord[],
     options: { participant?: string; confidence?: number },
-    waitForSilence = true,
   ): Promise<SpokenPhrase> {
     const last = words.at(-1);
     const speechEndedAt = this.opened + (last ? last.offsetMs + last.durationMs : this.streamMs());
-    if (waitForSilence) await sleep(this.options.endSilenceMs ?? DEFAULT_END_SILENCE_MS);
+    await sleep(this.options.endSilenceMs ?? DEFAULT_END_SILENCE_MS);
     this.result(text, words, true, options);
     return { text, speechEndedAt, finalSentAt: performance.now() };
   }
