@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CallAutomationClient,
-  type AnswerCallOptions,
-  type CallAutomationClientOptions,
-} from '@azure/communication-call-automation';
+import type { CallAutomationClient } from '@azure/communication-call-automation';
 import type { TokenCredential } from '@azure/identity';
 import type { EndReason } from '../agents/tools/tool.ts';
 import type { StreamingMode, TelephonyConfig } from '../config/config.ts';
@@ -17,14 +13,14 @@ import type { RedisManager } from '../state/redis-manager.ts';
 import type { SessionStore } from '../state/session-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { acsCallMedia } from './call-media.ts';
+import { createClient, streamingOptions, type AudioFormat } from './call-setup.ts';
 import type { CallEvent, IncomingCall } from './call-events.ts';
 import { applyCallEvent, CALL_RECORD_KEY, HANDLED_EVENTS, isOver, type CallRecord } from './call-records.ts';
+import { ActiveCalls } from './active-calls.ts';
 import { EventLedger } from './event-ledger.ts';
 
 /** Between instances: a call's events and its end, for the instance whose handler serves the call. */
 const SIGNAL_CHANNEL = 'rtvoice-telephony:call-signal';
-/** With Redis, the calls in progress on every instance: call connection id → session id. */
-const ACTIVE_CALLS_KEY = 'rtvoice:calls:active';
 /** What the agent says when the API hangs up a call. */
 const FAREWELL = 'Thank you for calling. Goodbye.';
 /** What the caller hears when rtvoice can no longer hear or speak to them, before a person takes over. */
@@ -49,8 +45,6 @@ export interface PlaceCall {
 
 /** A message on SIGNAL_CHANNEL: the call ended, or an event for its handler. */
 type CallSignal = { readonly callId: string } & ({ readonly ended: true } | { readonly event: CallEvent });
-
-export type AudioFormat = TelephonyConfig['audioFormat'];
 
 export type EventOutcome = 'applied' | 'duplicate' | 'unknown_call' | 'unhandled';
 
@@ -77,8 +71,7 @@ export class Telephony {
   private readonly deps: TelephonyDeps;
   private readonly log: Logger;
   private readonly ledger: EventLedger;
-  /** Calls in progress this instance answered, placed or heard about, by call connection id. */
-  private readonly calls = new Map<string, CallRecord>();
+  private readonly calls: ActiveCalls;
   private readonly links = new Map<string, MediaLink>();
   /** Updates of one call run one after another, so none is lost to a concurrent one. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -88,6 +81,7 @@ export class Telephony {
     this.deps = deps;
     this.log = deps.log.child({ component: 'telephony' });
     this.ledger = new EventLedger(deps.redis);
+    this.calls = new ActiveCalls(deps.redis, deps.sessions.store, this.log);
     this.client = createClient(deps.config, deps.credential);
   }
 
@@ -118,33 +112,19 @@ export class Telephony {
     this.unsubscribe = undefined;
   }
 
-  /**
-   * Calls in progress, newest first: with Redis those of every instance (from their sessions' records),
-   * without it this instance's.
-   */
-  async active(): Promise<CallRecord[]> {
-    const { redis, sessions } = this.deps;
-    let calls = [...this.calls.values()];
-    if (redis) {
-      const index = await redis.getHash(ACTIVE_CALLS_KEY);
-      const records = await Promise.all(
-        Object.values(index).map(
-          async (sessionId) => (await sessions.store.load(sessionId))?.corememory[CALL_RECORD_KEY],
-        ),
-      );
-      calls = records.filter((record): record is CallRecord => record !== undefined);
-      // Entries whose call ended without saying so here (a lost instance, an expired session) go.
-      const stale = Object.keys(index).filter((id) => !calls.some((c) => c.callId === id && !isOver(c)));
-      if (stale.length > 0) await redis.deleteHashFields(ACTIVE_CALLS_KEY, stale);
-    }
-    return calls.filter((call) => !isOver(call)).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  /** Calls in progress, newest first: with Redis those of every instance, without it this instance's. */
+  active(): Promise<CallRecord[]> {
+    return this.calls.list();
   }
 
   /** Answers an incoming call (Event Grid) in a new session, streaming its audio here. */
   async answer(call: IncomingCall): Promise<CallRecord> {
     const sessionId = randomUUID();
     const answered = await this.client.answerCall(call.incomingCallContext, this.callbackUrl(sessionId), {
-      ...this.streaming(sessionId, { mode: this.deps.config.streamingMode }),
+      ...streamingOptions(this.deps.config, sessionId, {
+        mode: this.deps.config.streamingMode,
+        locale: this.deps.localeOf(undefined),
+      }),
       operationContext: sessionId,
     });
     return this.begin(sessionId, {
@@ -181,11 +161,11 @@ export class Telephony {
       },
       this.callbackUrl(sessionId),
       {
-        ...this.streaming(sessionId, {
+        ...streamingOptions(this.deps.config, sessionId, {
           mode: request.streamingMode ?? this.deps.config.streamingMode,
           requested: request.streamingMode !== undefined,
           audioFormat: request.audioFormat,
-          agent: request.agent,
+          locale: this.deps.localeOf(request.agent),
         }),
         operationContext: sessionId,
       },
@@ -422,7 +402,7 @@ export class Telephony {
           const after = change(stored);
           memo.setContext(CALL_RECORD_KEY, after);
           await memo.flush(2_000);
-          await this.index(after);
+          await this.calls.index(after);
           return { before: stored, after };
         } finally {
           memo.dispose();
@@ -437,80 +417,12 @@ export class Telephony {
     return next;
   }
 
-  /** Keeps the calls in progress: here, and in Redis for every instance. */
-  private async index(record: CallRecord): Promise<void> {
-    const over = isOver(record);
-    if (over) this.calls.delete(record.callId);
-    else this.calls.set(record.callId, record);
-    const { redis } = this.deps;
-    if (!redis) return;
-    const write = over
-      ? redis.deleteHashFields(ACTIVE_CALLS_KEY, [record.callId])
-      : redis.setHash(ACTIVE_CALLS_KEY, { [record.callId]: record.sessionId });
-    await write.catch((err: unknown) =>
-      this.log.warn({ err: errorMessage(err), call_connection_id: record.callId }, 'call index not updated'),
-    );
-  }
-
   private publish(record: CallRecord, payload: Record<string, unknown>): void {
     this.deps.bus.publish(envelope('event', { sessionId: record.sessionId, callId: record.callId }, payload));
   }
 
   private callbackUrl(sessionId: string): string {
     return `${this.deps.config.baseUrl}/api/v1/calls/callbacks?session_id=${encodeURIComponent(sessionId)}`;
-  }
-
-  /**
-   * How ACS streams a call to this server: its audio (media streaming, to the media socket), or in
-   * transcription mode its transcription (to the transcription socket, in the first agent's language; ACS
-   * then needs an Azure AI services resource to recognise and speak).
-   */
-  private streaming(
-    sessionId: string,
-    call: {
-      mode: StreamingMode;
-      /** The call asked for its mode (else the server's applies, and the URL needs not say it). */
-      requested?: boolean;
-      audioFormat?: AudioFormat | undefined;
-      agent?: string | undefined;
-    },
-  ): Pick<AnswerCallOptions, 'mediaStreamingOptions' | 'transcriptionOptions' | 'callIntelligenceOptions'> {
-    const { config } = this.deps;
-    const socketUrl = (path: string) => {
-      const url = new URL(`${config.baseUrl}${path}`);
-      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-      url.searchParams.set('session_id', sessionId);
-      if (call.requested) url.searchParams.set('streaming_mode', call.mode);
-      return url.toString();
-    };
-    const intelligence = config.cognitiveServicesEndpoint
-      ? { callIntelligenceOptions: { cognitiveServicesEndpoint: config.cognitiveServicesEndpoint } }
-      : {};
-    if (call.mode === 'transcription') {
-      return {
-        transcriptionOptions: {
-          transportType: 'websocket',
-          transportUrl: socketUrl('/api/v1/media/transcription'),
-          locale: this.deps.localeOf(call.agent),
-          startTranscription: true,
-          enableIntermediateResults: true,
-        },
-        ...intelligence,
-      };
-    }
-    return {
-      mediaStreamingOptions: {
-        transportType: 'websocket',
-        transportUrl: socketUrl('/api/v1/media/stream'),
-        contentType: 'audio',
-        audioChannelType: 'mixed',
-        startMediaStreaming: true,
-        enableBidirectional: true,
-        audioFormat: call.audioFormat ?? config.audioFormat,
-        enableDtmfTones: true,
-      },
-      ...intelligence,
-    };
   }
 }
 
@@ -530,17 +442,3 @@ function unknownCall(callId: string, sessionId: string): CallRecord {
     createdAt: new Date().toISOString(),
   };
 }
-
-/** The Call Automation client: an access key, or keyless with Entra ID (managed identity, `az login`). */
-function createClient(config: TelephonyConfig, credential: TokenCredential): CallAutomationClient {
-  if ('connectionString' in config.acs) {
-    const endpoint = /endpoint=([^;]+)/i.exec(config.acs.connectionString)?.[1] ?? '';
-    return new CallAutomationClient(config.acs.connectionString, clientOptions(endpoint));
-  }
-  return new CallAutomationClient(config.acs.endpoint, credential, clientOptions(config.acs.endpoint));
-}
-
-/** Plain http is allowed for a local ACS simulator only (config refuses it in production). */
-const clientOptions = (endpoint: string): CallAutomationClientOptions => ({
-  allowInsecureConnection: endpoint.startsWith('http:'),
-});

@@ -28,7 +28,7 @@ export interface ReplyContext {
   /** The voice the agent speaks with now (a handoff changes it). */
   readonly voice: () => VoiceSelection;
   /** What agent events do to the call beyond envelopes. */
-  readonly onHandoff: (voice: VoiceSelection) => void;
+  readonly onHandoff: (voice: VoiceSelection, agent: string) => void;
   readonly onExpect: (grammar: string | undefined) => void;
   readonly onEndCall: (reason: EndReason) => void;
   /** Cuts the reply's messages in the history to what the caller heard. */
@@ -229,7 +229,7 @@ export class AgentReply {
           output.say(event, this.number, this.context.voice(), signal, (requestedAt) => {
             if (measure) this.latency.record('tts_first_audio_ms', performance.now() - requestedAt);
           });
-        } else if (event.type === 'handoff') this.context.onHandoff(event.voice);
+        } else if (event.type === 'handoff') this.context.onHandoff(event.voice, event.to);
         else if (event.type === 'expect') this.context.onExpect(event.grammar);
         else if (event.type === 'end_call') this.context.onEndCall(event.reason);
         const envelope = envelopeOf(event, this.number);

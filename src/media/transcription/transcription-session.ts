@@ -199,7 +199,7 @@ export class TranscriptionSession implements TranscriptHandler {
       speechOutput: () => this.plays.output(),
       endOfTurn: () => undefined,
       voice: () => this.voice,
-      onHandoff: () => this.handedOff(),
+      onHandoff: (_voice, agent) => this.handedOff(agent),
       onExpect: () => undefined,
       onEndCall: (reason) => (this.endingCall = reason),
       recordHeard: (turn, heard) => orchestrator.recordHeard(memo, turn, heard),
@@ -207,8 +207,8 @@ export class TranscriptionSession implements TranscriptHandler {
   }
 
   /** The agent changed: its voice, and ACS's recognition language when the new agent speaks another. */
-  private handedOff(): void {
-    this.voice = this.azureVoice();
+  private handedOff(agent: string): void {
+    this.voice = this.azureVoice(agent);
     if (this.voice.language === this.locale) return;
     this.locale = this.voice.language;
     this.deps.control.media.updateTranscription(this.locale).catch((err: unknown) => {
@@ -217,9 +217,11 @@ export class TranscriptionSession implements TranscriptHandler {
   }
 
   /** ACS speaks with Azure neural voices: the agent's voice as the `azure` provider maps it. */
-  private azureVoice(): VoiceSelection {
+  private azureVoice(agent?: string): VoiceSelection {
     const { orchestrator, memo } = this.deps;
-    return orchestrator.voiceOf(orchestrator.activeAgent(memo), 'azure');
+    const definition =
+      (agent !== undefined ? orchestrator.agents.get(agent) : undefined) ?? orchestrator.activeAgent(memo);
+    return orchestrator.voiceOf(definition, 'azure');
   }
 
   private replyOf(turn: number): AgentReply | undefined {

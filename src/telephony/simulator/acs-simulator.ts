@@ -5,11 +5,13 @@ import type { Pcm16 } from '../../audio/pcm.ts';
 import { SimulatedCaller } from '../../load/simulated-caller.ts';
 import { createStt, createTts } from '../../speech/providers.ts';
 import type { SttProvider, TtsProvider } from '../../speech/types.ts';
+import { CallbackDelivery, type Delivery } from './callback-delivery.ts';
 import { CallSpeaker } from './call-speaker.ts';
 import { EventGridDelivery, phone } from './event-grid.ts';
 import { hmacProblem } from './hmac.ts';
 import { TokenIssuer } from './token-issuer.ts';
-import { TranscriptionLine } from './transcription-line.ts';
+import { CallTranscriber } from './call-transcriber.ts';
+import type { TranscriptionLine } from './transcription-line.ts';
 
 type Json = Record<string, unknown>;
 
@@ -26,28 +28,19 @@ export interface SimulatedCall {
   readonly mediaStreaming: Json | undefined;
   /** transcriptionOptions of the answer or create request (transcription mode). */
   readonly transcriptionOptions: Json | undefined;
+  /** Transcription mode: ACS's transcription of the call and its socket to the server. */
+  readonly transcriber: CallTranscriber | undefined;
   state: 'connecting' | 'connected' | 'transferred' | 'disconnected';
   /** Where the agent transferred the call. */
   transferredTo?: string;
   /** The phone line: the media socket ACS opened to the server, as a simulated caller. */
   line?: SimulatedCaller;
   readonly lineOpened: Promise<SimulatedCaller>;
-  /** Transcription mode: ACS's transcription socket to the server (the latest, after restarts). */
-  transcription?: TranscriptionLine;
-  /** The locale updateTranscription switched to. */
-  transcriptionLocale?: string;
   /** ACS's text to speech on the call (`play`). */
   readonly speaker: CallSpeaker;
 }
 
-/** A callback the simulator delivered, and how the server answered it. */
-export interface Delivery {
-  readonly event: Json;
-  readonly status: number;
-  readonly body: string;
-  /** How long the server took to answer it. */
-  readonly ms: number;
-}
+export type { Delivery } from './callback-delivery.ts';
 
 export interface AcsSimulatorOptions {
   /** The ACS resource's immutable id (ACS_AUDIENCE); random by default. */
@@ -82,7 +75,7 @@ export class AcsSimulator {
   readonly accessKey = randomBytes(32).toString('base64');
   readonly issuer: TokenIssuer;
   readonly calls = new Map<string, SimulatedCall>();
-  readonly deliveries: Delivery[] = [];
+  private readonly callbacks: CallbackDelivery;
   /** REST requests refused for a bad signature. */
   readonly refusedRequests: string[] = [];
   private readonly options: AcsSimulatorOptions;
@@ -90,8 +83,6 @@ export class AcsSimulator {
   private readonly incoming = new Map<string, { from: string; to: string }>();
   private readonly eventGrid = new EventGridDelivery();
   private readonly waiters = new Map<string, CallWaiter>();
-  private readonly queues = new Map<string, Promise<unknown>>();
-  private readonly transcriptionWaiters = new Map<string, ((line: TranscriptionLine) => void)[]>();
   private tts: TtsProvider | undefined;
   private failingPlays = 0;
   private stt: SttProvider | undefined;
@@ -100,6 +91,7 @@ export class AcsSimulator {
   private constructor(options: AcsSimulatorOptions, issuer: TokenIssuer) {
     this.options = options;
     this.issuer = issuer;
+    this.callbacks = new CallbackDelivery(options.signTokens === false ? undefined : issuer);
     this.server = createServer((request, response) => void this.serve(request, response));
   }
 
@@ -146,14 +138,7 @@ export class AcsSimulator {
 
   /** The transcription socket ACS opened for a call (transcription mode), once it is open. */
   transcriptionOf(callId: string): Promise<TranscriptionLine> {
-    const call = this.calls.get(callId);
-    if (!call) throw new Error(`no call ${callId}`);
-    if (call.transcription?.isOpen) return Promise.resolve(call.transcription);
-    return new Promise((resolve) => {
-      const waiting = this.transcriptionWaiters.get(callId) ?? [];
-      waiting.push(resolve);
-      this.transcriptionWaiters.set(callId, waiting);
-    });
+    return this.transcriberOf(callId).opened();
   }
 
   /** The next `count` plays fail (a TTS failure, as ACS reports it: PlayFailed), on whichever calls. */
@@ -162,13 +147,14 @@ export class AcsSimulator {
   }
 
   /** ACS's transcription breaks down: its socket closes and TranscriptionFailed is delivered. */
-  async failTranscription(callId: string): Promise<void> {
-    const call = this.calls.get(callId);
-    if (!call) throw new Error(`no call ${callId}`);
-    const line = call.transcription;
-    call.transcription = undefined;
-    line?.close();
-    await this.transcriptionFailed(call, 'speechServicesConnectionError');
+  failTranscription(callId: string): Promise<void> {
+    return this.transcriberOf(callId).fail('speechServicesConnectionError');
+  }
+
+  private transcriberOf(callId: string): CallTranscriber {
+    const transcriber = this.calls.get(callId)?.transcriber;
+    if (!transcriber) throw new Error(`no call ${callId} in transcription mode`);
+    return transcriber;
   }
 
   /** The caller hangs up: the media socket closes (unless `keepSocket`), then CallDisconnected. */
@@ -190,7 +176,12 @@ export class AcsSimulator {
   redeliver(delivery: Delivery): Promise<Delivery> {
     const call = this.calls.get(String((delivery.event['data'] as Json)['callConnectionId']));
     if (!call) throw new Error('no such call');
-    return this.post(call, delivery.event);
+    return this.callbacks.post(call, delivery.event);
+  }
+
+  /** Every callback delivered, and how the server answered it. */
+  get deliveries(): readonly Delivery[] {
+    return this.callbacks.deliveries;
   }
 
   deliveriesOf(callId: string): Delivery[] {
@@ -200,7 +191,7 @@ export class AcsSimulator {
   async close(): Promise<void> {
     for (const call of this.calls.values()) {
       call.line?.hangup().catch(() => undefined);
-      call.transcription?.close();
+      call.transcriber?.closeLine();
       call.speaker.cancelAll();
     }
     await Promise.all([this.tts?.close(), this.stt?.close()]);
@@ -265,9 +256,9 @@ export class AcsSimulator {
         action === 'stopTranscription' ||
         action === 'updateTranscription'
       ) {
-        if (!call.transcriptionOptions) throw new Error('the call was not set up with transcriptionOptions');
+        if (!call.transcriber) throw new Error('the call was not set up with transcriptionOptions');
         send(202, {});
-        return void this.transcriptionAction(call, action, json);
+        return void call.transcriber.request(action, json);
       }
       return send(400, {
         error: { code: 'BadRequest', message: `the simulator does not implement ${action}` },
@@ -304,15 +295,30 @@ export class AcsSimulator {
     const lineOpened = new Promise<SimulatedCaller>((resolve, reject) => (waiter = { resolve, reject }));
     lineOpened.catch(() => undefined);
     this.waiters.set(callId, waiter);
+    const correlationId = randomUUID();
+    const transcriptionOptions = request['transcriptionOptions'] as Json | undefined;
     const call: SimulatedCall = {
       callId,
-      correlationId: randomUUID(),
+      correlationId,
       direction,
       from,
       to,
       callbackUri: String(request['callbackUri']),
       mediaStreaming: request['mediaStreamingOptions'] as Json | undefined,
-      transcriptionOptions: request['transcriptionOptions'] as Json | undefined,
+      transcriptionOptions,
+      transcriber:
+        transcriptionOptions &&
+        new CallTranscriber({
+          callId,
+          correlationId,
+          participantRawId: `4:${direction === 'inbound' ? from : to}`,
+          options: transcriptionOptions,
+          socketHeaders: () => this.socketHeaders(call),
+          recognizer: () => (this.stt ??= createStt('pocketsphinx')),
+          endSilenceMs: this.options.endSilenceMs,
+          connected: () => call.state === 'connected',
+          report: (type, data) => this.deliver(call, type, data),
+        }),
       state: 'connecting',
       lineOpened,
       speaker: new CallSpeaker({
@@ -361,7 +367,7 @@ export class AcsSimulator {
         },
       ],
     });
-    if (call.transcriptionOptions?.['startTranscription'] === true) await this.startTranscription(call);
+    if (call.transcriptionOptions?.['startTranscription'] === true) await call.transcriber?.start();
     const streaming = call.mediaStreaming;
     if (!streaming || streaming['startMediaStreaming'] !== true) return;
     const waiter = this.waiters.get(call.callId)!;
@@ -415,88 +421,6 @@ export class AcsSimulator {
     return line;
   }
 
-  /** Opens the transcription socket to the server, then TranscriptionStarted (or TranscriptionFailed). */
-  private async startTranscription(call: SimulatedCall, locale?: string): Promise<void> {
-    const options = call.transcriptionOptions!;
-    try {
-      const line = await TranscriptionLine.open({
-        url: String(options['transportUrl']),
-        headers: await this.socketHeaders(call),
-        callId: call.callId,
-        correlationId: call.correlationId,
-        locale: locale ?? (typeof options['locale'] === 'string' ? options['locale'] : 'en-US'),
-        participantRawId: `4:${call.direction === 'inbound' ? call.from : call.to}`,
-        recognizer: (this.stt ??= createStt('pocketsphinx')),
-        ...(this.options.endSilenceMs !== undefined ? { endSilenceMs: this.options.endSilenceMs } : {}),
-      });
-      call.transcription = line;
-      for (const resolve of this.transcriptionWaiters.get(call.callId) ?? []) resolve(line);
-      this.transcriptionWaiters.delete(call.callId);
-      // The server closing the socket mid-call breaks the transcription, as ACS reports.
-      void line.closed.then(() => {
-        if (call.transcription === line && call.state === 'connected') {
-          call.transcription = undefined;
-          void this.transcriptionFailed(call, 'streamConnectionInterrupted');
-        }
-      });
-      await this.deliver(call, 'TranscriptionStarted', {
-        resultInformation: SUCCESS,
-        transcriptionUpdate: {
-          transcriptionStatus: 'transcriptionStarted',
-          transcriptionStatusDetails: 'subscriptionStarted',
-        },
-      });
-    } catch {
-      await this.transcriptionFailed(call, 'initialWebSocketConnectionFailed');
-    }
-  }
-
-  private transcriptionFailed(call: SimulatedCall, details: string): Promise<Delivery> {
-    return this.deliver(call, 'TranscriptionFailed', {
-      resultInformation: {
-        code: 500,
-        subCode: 8578,
-        message: 'Action failed, not able to establish WebSocket connection.',
-      },
-      transcriptionUpdate: {
-        transcriptionStatus: 'transcriptionFailed',
-        transcriptionStatusDetails: details,
-      },
-    });
-  }
-
-  private async transcriptionAction(
-    call: SimulatedCall,
-    action: 'startTranscription' | 'stopTranscription' | 'updateTranscription',
-    request: Json,
-  ): Promise<void> {
-    const line = call.transcription;
-    if (action === 'startTranscription') {
-      if (line?.isOpen) return;
-      return this.startTranscription(call, request['locale'] as string | undefined);
-    }
-    if (action === 'stopTranscription') {
-      call.transcription = undefined;
-      line?.close();
-      await this.deliver(call, 'TranscriptionStopped', {
-        resultInformation: SUCCESS,
-        transcriptionUpdate: {
-          transcriptionStatus: 'transcriptionStopped',
-          transcriptionStatusDetails: 'subscriptionStopped',
-        },
-      });
-      return;
-    }
-    call.transcriptionLocale = String(request['locale']);
-    await this.deliver(call, 'TranscriptionUpdated', {
-      resultInformation: SUCCESS,
-      transcriptionUpdate: {
-        transcriptionStatus: 'transcriptionUpdated',
-        transcriptionStatusDetails: 'transcriptionLocaleUpdated',
-      },
-    });
-  }
-
   /** The headers ACS opens its sockets to the server with: the call's ids and a day-long token. */
   private async socketHeaders(call: SimulatedCall): Promise<Record<string, string>> {
     const headers: Record<string, string> = {
@@ -525,58 +449,12 @@ export class AcsSimulator {
     if (call.state !== 'transferred') call.state = 'disconnected';
     if (options.closeLine) await call.line?.hangup();
     call.speaker.cancelAll();
-    const transcription = call.transcription;
-    call.transcription = undefined;
-    transcription?.close();
+    call.transcriber?.closeLine();
     await this.deliver(call, 'CallDisconnected', { resultInformation: SUCCESS });
     call.state = 'disconnected';
   }
 
-  /** One CloudEvent, as ACS sends it: an array of one, with a 5-minute token. */
   private deliver(call: SimulatedCall, type: string, data: Json): Promise<Delivery> {
-    const event = {
-      id: randomUUID(),
-      source: `calling/callConnections/${call.callId}`,
-      type: `Microsoft.Communication.${type}`,
-      data: {
-        eventSource: `calling/callConnections/${call.callId}`,
-        version: '2025-05-15',
-        callConnectionId: call.callId,
-        serverCallId: `server-${call.callId}`,
-        correlationId: call.correlationId,
-        publicEventType: `Microsoft.Communication.${type}`,
-        ...data,
-      },
-      time: new Date().toISOString(),
-      specversion: '1.0',
-      datacontenttype: 'application/json',
-      subject: `calling/callConnections/${call.callId}`,
-    };
-    return this.post(call, event);
-  }
-
-  private post(call: SimulatedCall, event: Json): Promise<Delivery> {
-    const previous = this.queues.get(call.callId) ?? Promise.resolve();
-    const next = previous
-      .catch(() => undefined)
-      .then(async () => {
-        const headers: Record<string, string> = { 'content-type': 'application/json' };
-        if (this.options.signTokens !== false)
-          headers['authorization'] = `Bearer ${await this.issuer.mint({ lifetimeSeconds: 300 })}`;
-        // A server that is down gets status 0 (ACS would retry later); nothing throws in the background.
-        const sent = performance.now();
-        const answer = await fetch(call.callbackUri, {
-          method: 'POST',
-          headers,
-          body: JSON.stringify([event]),
-        })
-          .then(async (response) => ({ status: response.status, body: await response.text() }))
-          .catch((err: unknown) => ({ status: 0, body: String(err) }));
-        const delivery = { event, ...answer, ms: performance.now() - sent };
-        this.deliveries.push(delivery);
-        return delivery;
-      });
-    this.queues.set(call.callId, next);
-    return next;
+    return this.callbacks.deliver(call, type, data);
   }
 }
