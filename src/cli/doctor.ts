@@ -34,7 +34,13 @@ export async function doctor(): Promise<number> {
     findings.push({ ok: false, required: true, what: err.message.trimEnd() });
   }
   findings.push(...checkSpeech(config), checkRedisServerForTests());
-  if (config) findings.push(...authentication(config), await checkRedis(config), await checkPort(config));
+  if (config)
+    findings.push(
+      ...authentication(config),
+      ...transcription(config),
+      await checkRedis(config),
+      await checkPort(config),
+    );
 
   for (const finding of findings) {
     const mark = finding.ok ? '✓' : finding.required ? '✗' : '!';
@@ -73,6 +79,21 @@ function authentication(config: Config): Finding[] {
     required: false,
     what: `${client} authenticates with ${keyed ? `a key (${setting})` : entra}`,
   }));
+}
+
+/** Transcription mode needs an Azure AI services resource on ACS's side, which only a real call shows. */
+function transcription(config: Config): Finding[] {
+  const telephony = config.telephony;
+  if (telephony?.streamingMode !== 'transcription' || telephony.cognitiveServicesEndpoint !== undefined)
+    return [];
+  return [
+    {
+      ok: false,
+      required: false,
+      what: 'transcription mode: ACS_COGNITIVE_SERVICES_ENDPOINT is unset, so a real ACS resource can neither transcribe calls nor speak replies (the ACS simulator does not need it)',
+      fix: 'connect an Azure AI services resource to the ACS resource and set ACS_COGNITIVE_SERVICES_ENDPOINT to its endpoint',
+    },
+  ];
 }
 
 function checkNode(): Finding {

@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { concatPcm16, type Pcm16 } from '../audio/pcm.ts';
 import { createResampler } from '../audio/resampler.ts';
 import { readWav, writeWav } from '../audio/wav.ts';
-import { ConfigError, loadConfig } from '../config/config.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError, loadConfig, type StreamingMode } from '../config/config.ts';
 import { errorMessage } from '../errors.ts';
 import { freePort } from '../free-port.ts';
 import { startServer, type RunningServer } from '../server/server.ts';
@@ -12,16 +13,18 @@ import type { CallRecord } from '../telephony/call-records.ts';
 import { AcsSimulator } from '../telephony/simulator/acs-simulator.ts';
 
 const USAGE = `Usage: rtvoice simulate-acs --incoming [--say caller.wav]... [--digits 94105#] [--record agent.wav]
-       [--from +14255550123] [--to +18005550100]
+       [--mode media|transcription] [--from +14255550123] [--to +18005550100]
 
 A whole phone call on one machine: an ACS simulator (Call Automation REST, Event Grid, signed callbacks,
-media streaming) and an rtvoice server configured to use it (from your environment and .env, with the
-ACS settings pointed at the simulator). The phone rings, rtvoice answers, the caller hears the greeting,
-says each WAV file in turn (any rate; waiting for the agent's whole answer each time), presses --digits
-on the keypad, and hangs up. Prints the conversation and the call's record.
+media streaming or transcription) and an rtvoice server configured to use it (from your environment and
+.env, with the ACS settings pointed at the simulator). The phone rings, rtvoice answers, the caller hears
+the greeting, says each WAV file in turn (any rate; waiting for the agent's whole answer each time),
+presses --digits on the keypad, and hangs up. Prints the conversation and the call's record.
   --say      a WAV file the caller says (repeat for several turns)
-  --digits   keypad digits pressed after the last --say
-  --record   writes what the caller heard (the agent, in real time) to a 16 kHz WAV file`;
+  --digits   keypad digits pressed after the last --say (media mode)
+  --record   writes what the caller heard (the agent, in real time) to a 16 kHz WAV file
+  --mode     media (default): rtvoice hears and speaks; transcription: the simulated ACS recognises the
+             caller (pocketsphinx) and speaks the agent's replies (flite)`;
 
 const RATE = 16000;
 
@@ -35,6 +38,7 @@ export async function simulateAcs(args: string[]): Promise<number> {
         say: { type: 'string', multiple: true, default: [] },
         digits: { type: 'string' },
         record: { type: 'string' },
+        mode: { type: 'string', default: 'media' },
         from: { type: 'string', default: '+14255550123' },
         to: { type: 'string', default: '+18005550100' },
         help: { type: 'boolean', short: 'h' },
@@ -48,6 +52,17 @@ export async function simulateAcs(args: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return values.help ? 0 : 1;
   }
+  const mode = values.mode;
+  if (mode !== 'media' && mode !== 'transcription') {
+    process.stderr.write(`rtvoice simulate-acs: --mode is media or transcription, not "${mode}"\n`);
+    return 1;
+  }
+  if (mode === 'transcription' && values.digits) {
+    process.stderr.write(
+      'rtvoice simulate-acs: --digits needs media mode (ACS transcribes speech, not keys)\n',
+    );
+    return 1;
+  }
   let utterances: Pcm16[];
   try {
     utterances = await Promise.all(values.say.map((path) => readSpeech(path)));
@@ -60,7 +75,7 @@ export async function simulateAcs(args: string[]): Promise<number> {
   const acs = await AcsSimulator.start({ onAgentAudio: (_callId, samples) => heard.add(samples) });
   let server: RunningServer | undefined;
   try {
-    server = await startSimulatedServer(acs);
+    server = await startSimulatedServer(acs, mode);
     const progress = (line: string) => process.stderr.write(`${line}\n`);
     progress('… waiting for the speech stack to warm up');
     await ready(server);
@@ -71,18 +86,18 @@ export async function simulateAcs(args: string[]): Promise<number> {
     )?.[0];
     if (!answered?.call_connection_id || !answered.session_id)
       throw new Error(`rtvoice did not answer: HTTP ${rang.status} ${JSON.stringify(rang.body)}`);
-    const line = await acs.lineOf(answered.call_connection_id);
+    const phone = await phoneOf(acs, answered.call_connection_id, mode);
     heard.start();
-    await hearAgent(line, 'greeting');
+    await phone.hearAgent('greeting');
     for (const [index, audio] of utterances.entries()) {
       progress(`🗣 caller says ${values.say[index]}`);
-      await line.say(audio);
-      await hearAgent(line, `answer ${index + 1}`);
+      await phone.say(audio);
+      await phone.hearAgent(`answer ${index + 1}`);
     }
     if (values.digits) {
       progress(`⌨ caller presses ${values.digits}`);
-      line.sendDtmf(values.digits);
-      await hearAgent(line, 'answer to the keypad');
+      await phone.press(values.digits);
+      await phone.hearAgent('answer to the keypad');
     }
     progress('☎ caller hangs up');
     await acs.callerHangsUp(answered.call_connection_id);
@@ -112,13 +127,14 @@ async function readSpeech(path: string): Promise<Pcm16> {
 }
 
 /** rtvoice as `rtvoice serve` would run it, with its ACS pointed at the simulator, on loopback. */
-async function startSimulatedServer(acs: AcsSimulator): Promise<RunningServer> {
+async function startSimulatedServer(acs: AcsSimulator, mode: StreamingMode): Promise<RunningServer> {
   const port = await freePort();
   const env = {
     ...process.env,
     HOST: '127.0.0.1',
     PORT: String(port),
     AUTH_MODE: 'none',
+    ACS_STREAMING_MODE: mode,
     ...acs.serverEnv(`http://127.0.0.1:${port}`),
   };
   const config = loadConfig({ env });
@@ -137,14 +153,48 @@ async function ready(server: RunningServer): Promise<void> {
   throw new Error('the server was not ready within 60 s (run rtvoice doctor)');
 }
 
-async function hearAgent(line: AcsLine, what: string): Promise<void> {
-  const speech = await line.waitForAgentSpeech({ timeoutMs: 10_000 });
-  if (!speech.ok) throw new Error(`no ${what} from the agent: ${speech.reason}`);
-  const silence = await line.waitForAgentSilence({ silenceMs: 800, timeoutMs: 60_000 });
-  if (!silence.ok) throw new Error(`the agent did not finish its ${what}: ${silence.reason}`);
+/** The caller's side of the call, whatever the mode. */
+interface Phone {
+  /** Waits for the agent's whole answer. */
+  hearAgent(what: string): Promise<void>;
+  say(audio: Pcm16): Promise<void>;
+  press(digits: string): Promise<void>;
 }
 
-type AcsLine = Awaited<ReturnType<AcsSimulator['lineOf']>>;
+/** Media mode: the media socket's line; transcription mode: ACS's transcription socket and its plays. */
+async function phoneOf(acs: AcsSimulator, callId: string, mode: StreamingMode): Promise<Phone> {
+  if (mode === 'transcription') {
+    const call = acs.calls.get(callId)!;
+    const line = await acs.transcriptionOf(callId);
+    let heardUpTo = 0;
+    return {
+      hearAgent: async (what) => {
+        const deadline = Date.now() + 60_000;
+        const plays = call.speaker.plays;
+        const settled = () =>
+          plays.length > heardUpTo &&
+          plays.every((p) => p.outcome !== undefined) &&
+          performance.now() - (plays.at(-1)?.endedAt ?? 0) > 800;
+        while (!settled() && Date.now() < deadline) await sleep(50);
+        if (!settled()) throw new Error(`the agent did not finish its ${what}`);
+        heardUpTo = plays.length;
+      },
+      say: async (audio) => void (await line.say(audio)),
+      press: () => Promise.reject(new Error('ACS transcribes speech, not keys')),
+    };
+  }
+  const line = await acs.lineOf(callId);
+  return {
+    hearAgent: async (what) => {
+      const speech = await line.waitForAgentSpeech({ timeoutMs: 10_000 });
+      if (!speech.ok) throw new Error(`no ${what} from the agent: ${speech.reason}`);
+      const silence = await line.waitForAgentSilence({ silenceMs: 800, timeoutMs: 60_000 });
+      if (!silence.ok) throw new Error(`the agent did not finish its ${what}: ${silence.reason}`);
+    },
+    say: async (audio) => void (await line.say(audio)),
+    press: async (digits) => void line.sendDtmf(digits),
+  };
+}
 
 async function printConversation(server: RunningServer, sessionId: string): Promise<void> {
   const stored = await server.services.sessions.store.load(sessionId);

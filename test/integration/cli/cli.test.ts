@@ -10,9 +10,16 @@ const run = promisify(execFile);
 
 /** Runs the real CLI in a plain Node process, as a user would (no test-runner module loading). */
 async function rtvoice(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return rtvoiceWith({}, ...args);
+}
+
+async function rtvoiceWith(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['bin/rtvoice.js', ...args], {
-      env: { ...process.env, REDIS_URL: '' },
+      env: { ...process.env, REDIS_URL: '', ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -46,6 +53,23 @@ describe('rtvoice CLI', () => {
     const transcript = (await rtvoice('transcribe', heard)).stdout.trim().split('\n').at(-1)!;
     expect(transcript).toMatch(/full name/);
     expect(transcript).toMatch(/report a claim/);
+  }, 90_000);
+
+  it('simulate-acs --mode transcription: the simulated ACS recognises the caller and speaks the agent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtvoice-phone-'));
+    const name = join(dir, 'name.wav');
+    expect(
+      (await rtvoice('synthesize', 'My name is Alice Brown.', '--voice', 'kal16', '--out', name)).code,
+    ).toBe(0);
+    const call = await rtvoice('simulate-acs', '--incoming', '--mode', 'transcription', '--say', name);
+    expect(call.stderr).toContain('☎ caller hangs up');
+    expect(call.code).toBe(0);
+    expect(call.stdout).toMatch(/^caller: my name is alice/im); // recognised by the simulated ACS (pocketsphinx)
+    expect(call.stdout).toMatch(/^AuthAgent: .*(ZIP code|name)/m);
+    expect(call.stdout).toMatch(/^call: disconnected, the caller hung up/m);
+    const refused = await rtvoice('simulate-acs', '--incoming', '--mode', 'transcription', '--digits', '1');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('--digits needs media mode');
   }, 90_000);
 
   it('synthesizes text to a WAV file and transcribes it back', async () => {
@@ -85,6 +109,22 @@ describe('rtvoice CLI', () => {
     const result = await rtvoice('doctor');
     expect(result.stdout).toContain('✓ Node.js v24');
     expect(result.stdout).toContain('pocketsphinx (configured)');
+    expect(result.stdout).not.toContain('ACS_COGNITIVE_SERVICES_ENDPOINT');
     expect(result.code).toBe(0);
+  });
+
+  it('doctor warns that transcription mode needs an Azure AI services resource on a real ACS', async () => {
+    const result = await rtvoiceWith(
+      {
+        ACS_STREAMING_MODE: 'transcription',
+        ACS_CONNECTION_STRING: 'endpoint=https://example.communication.azure.com/;accesskey=a2V5',
+        ACS_AUDIENCE: 'resource-id',
+        BASE_URL: 'https://rtvoice.example.com',
+        AUTH_MODE: 'none',
+      },
+      'doctor',
+    );
+    expect(result.stdout).toContain('! transcription mode: ACS_COGNITIVE_SERVICES_ENDPOINT is unset');
+    expect(result.code).toBe(0); // a warning, not a blocker: the simulator needs none
   });
 });
