@@ -66,6 +66,8 @@ export interface CallMedia {
   updateTranscription(locale: string): Promise<void>;
   startTranscription(locale: string): Promise<void>;
   stopTranscription(): Promise<void>;
+  /** Reports the keys this phone presses (ContinuousDtmfRecognitionToneReceived callbacks). */
+  startContinuousDtmf(phoneNumber: string): Promise<void>;
 }
 
 export interface PlayRequest {

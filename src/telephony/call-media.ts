@@ -4,7 +4,7 @@ import { toSsml } from '../speech/tts/azure.ts';
 
 /**
  * ACS's media operations on one call through the official SDK: text to speech with the agent's Azure
- * voice (SSML when the voice has a style or a rate), cancelling, and transcription.
+ * voice (SSML when the voice has a style or a rate), cancelling, transcription and keypad tones.
  */
 export function acsCallMedia(client: CallAutomationClient, callId: string): CallMedia {
   const media = () => client.getCallConnection(callId).getCallMedia();
@@ -15,6 +15,7 @@ export function acsCallMedia(client: CallAutomationClient, callId: string): Call
     updateTranscription: (locale) => media().updateTranscription(locale),
     startTranscription: (locale) => media().startTranscription({ locale }),
     stopTranscription: () => media().stopTranscription(),
+    startContinuousDtmf: (phoneNumber) => media().startContinuousDtmfRecognition({ phoneNumber }),
   };
 }
 

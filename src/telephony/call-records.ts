@@ -40,6 +40,10 @@ export interface CallRecord {
   readonly endReason?: string;
 }
 
+/** The phone of the person rtvoice talks to: who called, or who was called. */
+export const callerOf = (record: CallRecord): string | undefined =>
+  record.direction === 'inbound' ? record.from : record.to;
+
 /** Whether the call is over: nothing more happens on it. */
 export const isOver = (record: CallRecord) => record.state === 'disconnected' || record.state === 'failed';
 
@@ -83,8 +87,10 @@ export function applyCallEvent(record: CallRecord, event: CallEvent, at: string)
         return record;
       const list = Array.isArray(data['participants']) ? (data['participants'] as unknown[]) : [];
       const participants = list
-        .map((p) => phoneOf((p as { identifier?: { rawId?: string } }).identifier?.rawId))
-        .filter((id): id is string => id !== undefined);
+        // A participant that is not an object (null, a number) is skipped, not a failure of the event.
+        .map((p) => (p as { identifier?: { rawId?: unknown } } | null)?.identifier?.rawId)
+        .filter((id): id is string => typeof id === 'string')
+        .map((id) => phoneOf(id)!);
       return {
         ...record,
         participants,
@@ -109,7 +115,7 @@ export function applyCallEvent(record: CallRecord, event: CallEvent, at: string)
       return { ...record, lastOperation: { event: event.type, detail: resultOf(data) } };
     case 'ContinuousDtmfRecognitionToneReceived': {
       const tone = typeof data['tone'] === 'string' ? data['tone'] : '?';
-      return { ...record, dtmf: `${record.dtmf ?? ''}${TONES[tone] ?? '?'}` };
+      return { ...record, dtmf: `${record.dtmf ?? ''}${toneDigit(tone) ?? '?'}` };
     }
     case 'CallTransferAccepted':
       return record.transfer ? { ...record, transfer: { ...record.transfer, status: 'accepted' } } : record;
@@ -145,7 +151,8 @@ function disconnectReason(record: CallRecord): string {
   return 'the caller hung up';
 }
 
-const TONES: Readonly<Record<string, string>> = {
+/** ACS's keypad tones (`Tone`) and their keys. */
+export const DTMF_TONES: Readonly<Record<string, string>> = {
   zero: '0',
   one: '1',
   two: '2',
@@ -163,6 +170,11 @@ const TONES: Readonly<Record<string, string>> = {
   pound: '#',
   asterisk: '*',
 };
+
+/** The key of an ACS `Tone` (`nine`, `pound`, …): `9`, `#`; undefined when it is none. */
+export function toneDigit(tone: unknown): string | undefined {
+  return typeof tone === 'string' && Object.hasOwn(DTMF_TONES, tone) ? DTMF_TONES[tone] : undefined;
+}
 
 /** The event types rtvoice acts on; any other is logged and acknowledged. */
 export const HANDLED_EVENTS: ReadonlySet<string> = new Set([

@@ -1,4 +1,4 @@
-import { CALL_RECORD_KEY, type CallRecord } from '../../telephony/call-records.ts';
+import { CALL_RECORD_KEY, callerOf, type CallRecord } from '../../telephony/call-records.ts';
 import type { MemoManager } from '../../state/memo-manager.ts';
 import type { TranscriptionResult } from '../../transports/acs-transcription/transcription-codec.ts';
 
@@ -13,7 +13,7 @@ export interface Speaker {
 export function speakerOf(rawId: string | undefined, memo: MemoManager): Speaker {
   if (rawId === undefined || rawId === '') return { role: 'unknown', id: undefined };
   const record = memo.getContext<CallRecord>(CALL_RECORD_KEY);
-  const caller = record && (record.direction === 'inbound' ? record.from : record.to);
+  const caller = record && callerOf(record);
   const id = rawId.startsWith('4:') ? rawId.slice(2) : rawId;
   return { role: caller !== undefined && id === caller ? 'caller' : 'participant', id: rawId };
 }

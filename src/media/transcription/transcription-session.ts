@@ -1,9 +1,11 @@
 import type { Span } from '@opentelemetry/api';
+import type { UserInput } from '../../agents/events.ts';
 import type { Orchestrator, TurnStream } from '../../agents/orchestrator.ts';
 import type { EndReason } from '../../agents/tools/tool.ts';
 import type { VoiceSelection } from '../../agents/voices.ts';
 import { errorMessage } from '../../errors.ts';
 import type { CallEvent } from '../../telephony/call-events.ts';
+import { CALL_RECORD_KEY, callerOf, toneDigit, type CallRecord } from '../../telephony/call-records.ts';
 import { tracer } from '../../telemetry/tracing.ts';
 import type {
   TranscriptionMetadata,
@@ -13,6 +15,7 @@ import { CALL_CLOSE } from '../../transports/close-codes.ts';
 import type { TranscriptHandler } from '../../transports/transport.ts';
 import type { CallControl, TranscriptContext } from '../call-context.ts';
 import { AgentReply, type ReplyContext } from '../cascade/agent-reply.ts';
+import { Keypad } from '../cascade/keypad.ts';
 import { publisher, type Publish } from '../cascade/publisher.ts';
 import type { MediaSettings } from '../cascade/session-deps.ts';
 import { TurnReports } from '../cascade/turn-metrics.ts';
@@ -46,6 +49,7 @@ export class TranscriptionSession implements TranscriptHandler {
   private readonly publish: Publish;
   private readonly reports: TurnReports;
   private readonly plays: PlayQueue;
+  private readonly keypad: Keypad;
   private readonly clock = new StreamClock();
   private readonly callSpan: Span;
   private state: 'new' | 'live' | 'closed' = 'new';
@@ -75,6 +79,9 @@ export class TranscriptionSession implements TranscriptHandler {
         failed: (detail) => void this.giveUp(`ACS could not play the agent's reply: ${detail}`),
       },
     });
+    this.keypad = new Keypad(deps.settings.dtmfInterDigitMs, (digits) =>
+      this.respond({ kind: 'dtmf', digits }),
+    );
     this.callSpan = tracer().startSpan('call', {
       attributes: {
         'session.id': memo.sessionId,
@@ -110,11 +117,17 @@ export class TranscriptionSession implements TranscriptHandler {
     if (this.agentSpeaking() && (result.durationMs ?? Infinity) < this.deps.settings.bargeInMinSpeechMs)
       return;
     const speechEndAt = end === undefined ? receivedAt : (this.clock.wallTime(end) ?? receivedAt);
-    this.respond(result.text.trim(), { speechEndAt, finalAt: receivedAt });
+    this.respond({ kind: 'speech', text: result.text.trim() }, { speechEndAt, finalAt: receivedAt });
   }
 
   callEvent(event: CallEvent): void {
     if (event.type.startsWith('Play')) this.plays.callEvent(event);
+    else if (event.type === 'ContinuousDtmfRecognitionToneReceived') {
+      const digit = toneDigit(event.data['tone']);
+      if (this.state !== 'live' || digit === undefined) return;
+      this.interruptNow();
+      this.keypad.press(digit);
+    }
   }
 
   farewell(message: string): void {
@@ -128,6 +141,7 @@ export class TranscriptionSession implements TranscriptHandler {
     if (this.state === 'closed') return;
     const wasLive = this.state === 'live';
     this.state = 'closed';
+    this.keypad.cancel();
     this.reports.flush();
     this.reply?.controller.abort(new Error(`call closed: ${reason}`));
     this.plays.close();
@@ -152,22 +166,33 @@ export class TranscriptionSession implements TranscriptHandler {
       mode: 'transcription',
       agent: orchestrator.activeAgent(memo).name,
     });
+    this.listenToKeypad();
     if (resumed) return;
     memo.setContext(GREETED_KEY, true);
     this.runReply((signal) => orchestrator.start(memo, { signal }), { callStartedAt: performance.now() });
   }
 
+  /** ACS reports the caller's keys (the agents ask for digits: ZIP codes, menu choices). */
+  private listenToKeypad(): void {
+    const record = this.deps.memo.getContext<CallRecord>(CALL_RECORD_KEY);
+    const caller = record && callerOf(record);
+    if (caller === undefined || !caller.startsWith('+')) return;
+    this.deps.control.media.startContinuousDtmf(caller).catch((err: unknown) => {
+      this.deps.log.warn({ err: errorMessage(err) }, 'keypad tones not recognised on this call');
+    });
+  }
+
   /** A Final result from the caller: the agent answers it, once an interruption before it has settled. */
-  private respond(text: string, timing: { speechEndAt: number; finalAt: number }): void {
+  private respond(input: UserInput, timing?: { speechEndAt: number; finalAt: number }): void {
     if (this.endingCall) return;
     this.interruptNow();
     const { orchestrator, memo } = this.deps;
     const settled = this.settling;
     const reply = this.runReply(
-      (signal) => afterSettling(orchestrator.runTurn(memo, { kind: 'speech', text }, { signal }), settled),
-      { startTime: timing.speechEndAt },
+      (signal) => afterSettling(orchestrator.runTurn(memo, input, { signal }), settled),
+      { startTime: timing?.speechEndAt },
     );
-    if (!reply) return;
+    if (!reply || !timing) return;
     reply.latency.record('eou_delay_ms', timing.finalAt - timing.speechEndAt);
     reply.latency.start('voice_to_voice_ms', timing.speechEndAt);
     reply.latency.start('final_to_play_ms', timing.finalAt);
@@ -175,7 +200,7 @@ export class TranscriptionSession implements TranscriptHandler {
 
   private runReply(
     open: (signal: AbortSignal) => TurnStream,
-    times: { startTime?: number; callStartedAt?: number } = {},
+    times: { startTime?: number | undefined; callStartedAt?: number } = {},
   ): AgentReply | undefined {
     if (this.state !== 'live') return undefined;
     const reply = new AgentReply(open, this.replyContext(), times);

@@ -2,8 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pcm16 } from '../../audio/pcm.ts';
-import { SimulatedCaller } from '../../load/simulated-caller.ts';
+import type { SimulatedCaller } from '../../load/simulated-caller.ts';
 import { createStt, createTts } from '../../speech/providers.ts';
+import { DTMF_TONES } from '../call-records.ts';
 import type { SttProvider, TtsProvider } from '../../speech/types.ts';
 import { CallbackDelivery, type Delivery } from './callback-delivery.ts';
 import { CallSpeaker } from './call-speaker.ts';
@@ -11,12 +12,17 @@ import { EventGridDelivery, phone } from './event-grid.ts';
 import { hmacProblem } from './hmac.ts';
 import { TokenIssuer } from './token-issuer.ts';
 import { CallTranscriber } from './call-transcriber.ts';
+import { openPhoneLine, socketHeaders } from './phone-line.ts';
 import type { TranscriptionLine } from './transcription-line.ts';
 
 type Json = Record<string, unknown>;
 
 const SUCCESS = { code: 200, subCode: 0, message: 'Action completed successfully.' };
 
+/** ACS's names of the keypad tones, by key. */
+const TONE_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(DTMF_TONES).map(([name, key]) => [key, name]),
+);
 /** One call the simulated ACS carries. */
 export interface SimulatedCall {
   readonly callId: string;
@@ -33,6 +39,10 @@ export interface SimulatedCall {
   state: 'connecting' | 'connected' | 'transferred' | 'disconnected';
   /** Where the agent transferred the call. */
   transferredTo?: string;
+  /** The server asked for the caller's keypad tones (startContinuousDtmfRecognition). */
+  keypadHeard?: boolean;
+  /** Keypad tones reported so far (their sequence ids). */
+  tones?: number;
   /** The phone line: the media socket ACS opened to the server, as a simulated caller. */
   line?: SimulatedCaller;
   readonly lineOpened: Promise<SimulatedCaller>;
@@ -146,6 +156,23 @@ export class AcsSimulator {
     this.failingPlays += count;
   }
 
+  /**
+   * The caller presses keys on a call whose keypad the server listens to (transcription mode): one
+   * ContinuousDtmfRecognitionToneReceived each. On the media socket, keys go as DtmfData instead.
+   */
+  async pressKeys(callId: string, digits: string): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call?.keypadHeard) throw new Error(`call ${callId} does not report keypad tones`);
+    for (const digit of digits) {
+      call.tones = (call.tones ?? 0) + 1;
+      await this.deliver(call, 'ContinuousDtmfRecognitionToneReceived', {
+        tone: TONE_NAMES[digit] ?? digit,
+        sequenceId: call.tones,
+        resultInformation: SUCCESS,
+      });
+    }
+  }
+
   /** ACS's transcription breaks down: its socket closes and TranscriptionFailed is delivered. */
   failTranscription(callId: string): Promise<void> {
     return this.transcriberOf(callId).fail('speechServicesConnectionError');
@@ -246,6 +273,10 @@ export class AcsSimulator {
       if (action === 'play') {
         call.speaker.play(json);
         return send(202, { operationContext: json['operationContext'] });
+      }
+      if (action === 'startContinuousDtmfRecognition') {
+        call.keypadHeard = true;
+        return send(200, {});
       }
       if (action === 'cancelAllMediaOperations') {
         call.speaker.cancelAll();
@@ -372,7 +403,12 @@ export class AcsSimulator {
     if (!streaming || streaming['startMediaStreaming'] !== true) return;
     const waiter = this.waiters.get(call.callId)!;
     try {
-      const line = await this.openLine(call, streaming);
+      const line = await openPhoneLine(
+        call,
+        streaming,
+        await this.socketHeaders(call),
+        this.options.onAgentAudio,
+      );
       call.line = line;
       waiter.resolve(line);
       await this.deliver(call, 'MediaStreamingStarted', {
@@ -399,37 +435,9 @@ export class AcsSimulator {
     }
   }
 
-  private async openLine(call: SimulatedCall, streaming: Json): Promise<SimulatedCaller> {
-    const transportUrl = new URL(String(streaming['transportUrl']));
-    const headers = await this.socketHeaders(call);
-    const line = new SimulatedCaller({
-      url: transportUrl.toString(),
-      protocol: 'acs',
-      callId: call.callId,
-      sessionId: transportUrl.searchParams.get('session_id') ?? undefined,
-      headers,
-      sampleRate: streaming['audioFormat'] === 'pcm24KMono' ? 24000 : 16000,
-      participantRawId: `4:${call.direction === 'inbound' ? call.from : call.to}`,
-      ...(this.options.onAgentAudio
-        ? { onAgentAudio: (samples: Pcm16) => this.options.onAgentAudio!(call.callId, samples) }
-        : {}),
-    });
-    if (!(await line.connect())) {
-      const record = await line.done;
-      throw new Error(`media socket refused: ${record.errors.map((e) => e.reason).join('; ')}`);
-    }
-    return line;
-  }
-
   /** The headers ACS opens its sockets to the server with: the call's ids and a day-long token. */
-  private async socketHeaders(call: SimulatedCall): Promise<Record<string, string>> {
-    const headers: Record<string, string> = {
-      'x-ms-call-correlation-id': call.correlationId,
-      'x-ms-call-connection-id': call.callId,
-    };
-    if (this.options.signTokens !== false)
-      headers['authorization'] = `Bearer ${await this.issuer.mint({ lifetimeSeconds: 24 * 3600 })}`;
-    return headers;
+  private socketHeaders(call: SimulatedCall): Promise<Record<string, string>> {
+    return socketHeaders(call, this.options.signTokens === false ? undefined : this.issuer);
   }
 
   private async transfer(call: SimulatedCall, target: string, operationContext: unknown): Promise<void> {

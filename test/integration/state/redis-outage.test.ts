@@ -32,6 +32,7 @@ async function conversation(server: RunningServer, sessionId: string) {
   const replies = () => envelopes.filter((e) => e.type === 'assistant_transcript').length;
   return {
     ws,
+    replies,
     /** Types a line and waits for the agent's whole reply. */
     async say(text: string): Promise<string> {
       const before = replies();
@@ -55,7 +56,9 @@ describe('Redis dies while the server runs', () => {
     expect(await readiness(server)).toMatchObject({ status: 200, redis: { status: 'healthy' } });
 
     const call = await conversation(server, 'outage-call');
-    await until(() => server.services.connections.activeSessions() === 1);
+    // The call is set up and greeted (its session loaded from Redis) before Redis goes.
+    await until(() => call.replies() === 1, 5000);
+    expect(call.replies()).toBe(1);
     await redis.stop();
     await until(async () => (await readiness(server)).status === 503, 5000);
     expect(await readiness(server)).toMatchObject({

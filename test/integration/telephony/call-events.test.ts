@@ -38,14 +38,39 @@ describe('ACS callbacks', () => {
 
   it('isolates a failing handler: the other events of the delivery apply, and ACS gets its 200', async () => {
     const { callId, sessionId } = await answeredCall();
-    const broken = await acs.send(callId, 'ParticipantsUpdated', { sequenceNumber: 9, participants: [null] });
-    expect(broken.status).toBe(200);
-    expect(JSON.parse(broken.body)).toEqual({ received: 1, failed: 1 });
-    const fine = await acs.send(callId, 'ContinuousDtmfRecognitionToneReceived', {
-      sequenceId: 1,
-      tone: 'pound',
+    // A participant list with junk in it is applied (the junk skipped), not a failure.
+    const junk = await acs.send(callId, 'ParticipantsUpdated', {
+      sequenceNumber: 9,
+      participants: [null, 7],
     });
-    expect(JSON.parse(fine.body)).toEqual({ received: 1, applied: 1 });
+    expect(JSON.parse(junk.body)).toEqual({ received: 1, applied: 1 });
+    // A handler that throws (the store failing, say) fails its event only.
+    const telephony = server.services.telephony!;
+    const handle = telephony.handle.bind(telephony);
+    telephony.handle = (event) =>
+      event.type === 'ParticipantsUpdated' ? Promise.reject(new Error('store down')) : handle(event);
+    try {
+      const event = (type: string, data: Record<string, unknown>) => ({
+        id: `${type}-${Math.random()}`,
+        type: `Microsoft.Communication.${type}`,
+        data: { callConnectionId: callId, ...data },
+      });
+      const delivered = await fetch(`${server.url}/api/v1/calls/callbacks?session_id=${sessionId}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await acs.issuer.mint({ lifetimeSeconds: 300 })}`,
+        },
+        body: JSON.stringify([
+          event('ParticipantsUpdated', { sequenceNumber: 10, participants: [] }),
+          event('ContinuousDtmfRecognitionToneReceived', { sequenceId: 1, tone: 'pound' }),
+        ]),
+      });
+      expect(delivered.status).toBe(200);
+      expect(await delivered.json()).toEqual({ received: 2, failed: 1, applied: 1 });
+    } finally {
+      telephony.handle = handle;
+    }
     expect((await callRecordOf(server, sessionId))?.dtmf).toBe('#');
     await acs.callerHangsUp(callId);
   });

@@ -53,4 +53,18 @@ describe('transcription mode with an agent: ACS recognises, the agent answers, A
     expect(record?.transcription?.status).toBe('transcriptionStarted');
     expect((await thread(server, sessionId, 'ClaimsAgent')).length).toBeGreaterThan(3);
   }, 120_000);
+
+  it('hears the keypad through ACS (continuous DTMF recognition): the ZIP code keyed in verifies the caller', async () => {
+    const { call, line } = await ringTranscribed(acs, server);
+    await playsSettled(call);
+    expect(call.keypadHeard).toBe(true);
+    let from = call.speaker.plays.length;
+    await line.speak('my name is alice brown');
+    await playsSettled(call, from);
+    from = call.speaker.plays.length;
+    await acs.pressKeys(call.callId, '60601#');
+    await playsSettled(call, from);
+    expect(playedSince(call, from)).toMatch(/verified/);
+    await acs.callerHangsUp(call.callId);
+  }, 60_000);
 });

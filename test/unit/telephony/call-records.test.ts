@@ -43,6 +43,17 @@ describe('a call record, event by event', () => {
     });
   });
 
+  it('skips participants that are not objects with a raw id, keeping the others', () => {
+    const participants = [
+      null,
+      42,
+      { identifier: null },
+      { identifier: { rawId: 7 } },
+      { identifier: { rawId: '4:+1425' } },
+    ];
+    expect(apply(CALL, event('ParticipantsUpdated', { participants })).participants).toEqual(['+1425']);
+  });
+
   it('says who hung up, and that a transfer ended the call', () => {
     expect(apply({ ...CALL, hangUpBy: 'agent' }, event('CallDisconnected')).endReason).toBe(
       'hung up by the agent',

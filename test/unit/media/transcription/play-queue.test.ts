@@ -30,6 +30,7 @@ function fakeAcs() {
     updateTranscription: () => Promise.resolve(),
     startTranscription: () => Promise.resolve(),
     stopTranscription: () => Promise.resolve(),
+    startContinuousDtmf: () => Promise.resolve(),
   };
   const report = (type: string, play = plays.at(-1)!): CallEvent => ({
     id: `${type}-${Math.random()}`,
