@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything rtvoice needs on a Debian or Ubuntu machine, then checks the result with `rtvoice doctor`:
-#   - Debian packages: the local speech stack (pocketsphinx, flite, espeak-ng); sox, redis-server and recorded
-#     speech (pocketsphinx-testdata) for the tests and benchmarks;
+#   - Debian packages: the local speech stack (pocketsphinx, flite, espeak-ng); sox, redis-server, openssl (a
+#     test certificate) and recorded speech (pocketsphinx-testdata) for the tests and benchmarks;
 #   - npm dependencies, which bring rtvoice's own Node.js 24 (the npm package `node`), whatever Node runs npm.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(redis-server libpocketsphinx3 pocketsphinx-en-us libflite1 espeak-ng sox pocketsphinx-testdata)
+APT_PACKAGES=(redis-server libpocketsphinx3 pocketsphinx-en-us libflite1 espeak-ng sox pocketsphinx-testdata openssl)
 
 step() { printf '\n==> %s\n' "$*"; }
 

@@ -26,6 +26,8 @@ export interface CallHandler extends CallLifecycle {
   text(text: string): void;
   /** The far end played agent audio up to this output-stream position. */
   played(untilMs: number): void;
+  /** The far end asks the agent to stop its answer (a realtime client's `response.cancel`). */
+  cancel(): void;
 }
 
 /** What ACS's transcription stream feeds a call: ACS recognises, the handler reads its results. */
@@ -44,7 +46,7 @@ export interface TransportCapabilities {
 
 /** One call's socket as any wire protocol offers it: what it receives goes to a handler of type `H`. */
 export interface CallTransport<H extends CallLifecycle> {
-  readonly name: 'acs' | 'browser' | 'acs_transcription';
+  readonly name: 'acs' | 'browser' | 'realtime' | 'acs_transcription';
   /** One message from the socket: parsed, then given to `handler`, or counted as bad. */
   receive(handler: H, data: Buffer, isBinary: boolean): void;
   /** An envelope for the session's watchers (and a browser page itself). */
@@ -58,7 +60,7 @@ export interface CallTransport<H extends CallLifecycle> {
  * handler (`receive`), and sends what the call says (`sendAudio`, `stopAudio`, `publish`).
  */
 export interface Transport extends CallTransport<CallHandler> {
-  readonly name: 'acs' | 'browser';
+  readonly name: 'acs' | 'browser' | 'realtime';
   readonly capabilities: TransportCapabilities;
   /** The rate agent audio is sent at: the call's (ACS), or what the page asked for (browser). */
   readonly outputRate: number;

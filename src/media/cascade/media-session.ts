@@ -101,12 +101,16 @@ export class MediaSession implements CallHandler {
     this.gate.heard(piece.voiced ? piece.ms : 0);
     for (const event of piece.events) {
       if (event.type === 'speech_start') {
+        this.publish('event', { event: 'speech_started', audio_ms: Math.round(event.onsetAudioMs) });
         const onset = {
           at: input.wallTime(event.onsetAudioMs, now),
           heardSinceMs: input.audioMs - event.onsetAudioMs,
         };
         if (this.gate.speechStarted(this.agentSpeaking(), onset)) this.pacer!.hold();
-      } else if (this.gate.speechEnded().kind === 'resume') {
+        continue;
+      }
+      this.publish('event', { event: 'speech_stopped', audio_ms: Math.round(event.speechEndAudioMs) });
+      if (this.gate.speechEnded().kind === 'resume') {
         this.pacer!.resume();
         input.recognizer?.flush().catch(() => undefined);
       } else {
@@ -132,6 +136,10 @@ export class MediaSession implements CallHandler {
 
   played(): void {
     this.reports.played();
+  }
+
+  cancel(): void {
+    if (this.state === 'live') this.interruptNow();
   }
 
   farewell(message: string): void {

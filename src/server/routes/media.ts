@@ -9,6 +9,7 @@ import { ACS } from '../../transports/acs/acs-transport.ts';
 import { ACS_TRANSCRIPTION } from '../../transports/acs-transcription/transcription-transport.ts';
 import { BadMessageGuard } from '../../transports/bad-message-guard.ts';
 import { BROWSER } from '../../transports/browser/browser-transport.ts';
+import { REALTIME } from '../../transports/realtime/realtime-transport.ts';
 import { CALL_CLOSE } from '../../transports/close-codes.ts';
 import { Inbox } from '../../transports/inbox.ts';
 import { single } from '../../transports/single.ts';
@@ -97,7 +98,7 @@ function callRoute<H extends CallLifecycle, T extends CallTransport<H>>(
  * ACS's transcription of it.
  */
 export const mediaRoutes: FastifyPluginAsyncZod<{ services: Services }> = async (app, { services }) => {
-  for (const kind of [ACS, BROWSER] as TransportKind[])
+  for (const kind of [ACS, BROWSER, REALTIME] as TransportKind[])
     callRoute(app, services, kind, (mode, basics, transport) =>
       createCallHandler(mode, { ...basics, transport }),
     );
