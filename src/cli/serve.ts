@@ -1,6 +1,5 @@
 import { AgentConfigError } from '../agents/yaml-file.ts';
 import { ConfigError, describeConfig, isLoopback, loadConfig, type Config } from '../config/config.ts';
-import { streamingModeProblem } from '../media/handler-factory.ts';
 import { startServer, type RunningServer } from '../server/server.ts';
 import { createLogger, type Logger } from '../telemetry/logger.ts';
 import { initTracing, shutdownTracing } from '../telemetry/tracing.ts';
@@ -50,8 +49,6 @@ export async function serve(): Promise<number | void> {
   );
   const exposure = describeExposure(config, server);
   log[exposure.risky ? 'warn' : 'info'](exposure.line);
-  const modeProblem = streamingModeProblem(config.streamingMode);
-  if (modeProblem) log.error(`not ready for calls: ACS_STREAMING_MODE: ${modeProblem}`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -75,6 +75,8 @@ export interface Config {
     readonly idleTimeoutMs: number;
   };
   readonly agents: { readonly dir: string; readonly engine: 'flow' | 'llm' };
+  /** The realtime service of `voice_live` mode; undefined without VOICE_LIVE_URL. */
+  readonly voiceLive: VoiceLiveConfig | undefined;
   readonly telemetry: { readonly serviceName: string; readonly otlpEndpoint: string | undefined };
   /** How ACS signs what it sends: set with ACS_AUDIENCE, which phone calls require. */
   readonly acsTokens: { readonly audience: string; readonly openIdConfigUrl: string } | undefined;
@@ -90,6 +92,12 @@ export interface EntraConfig {
   /** Empty: no role needed. */
   readonly allowedRoles: readonly string[];
   readonly openIdConfigUrl: string;
+}
+
+export interface VoiceLiveConfig {
+  readonly url: string;
+  readonly apiKey: string | undefined;
+  readonly dialect: EnvValues['VOICE_LIVE_DIALECT'];
 }
 
 export interface TelephonyConfig {
@@ -171,7 +179,7 @@ function parseEnvVars(env: Readonly<Record<string, string | undefined>>): EnvVal
   if (values.AUTH_MODE === 'apikey' && values.API_KEYS === undefined) {
     problems.push('API_KEYS: expected at least one key when AUTH_MODE=apikey');
   }
-  problems.push(...exposureProblems(values), ...telephonyProblems(values));
+  problems.push(...exposureProblems(values), ...telephonyProblems(values), ...streamingModeProblems(values));
   const usesAzureSpeech = values.STT_PROVIDER === 'azure' || values.TTS_PROVIDER === 'azure';
   if (
     usesAzureSpeech &&
@@ -218,17 +226,29 @@ function exposureProblems(values: Partial<Record<EnvVarName, unknown>>): string[
   ];
 }
 
+/** Each streaming mode needs what does its speech work: ACS for transcription, a realtime service for voice_live. */
+function streamingModeProblems(values: Partial<Record<EnvVarName, unknown>>): string[] {
+  const mode = values.ACS_STREAMING_MODE;
+  if (
+    mode === 'transcription' &&
+    values.ACS_CONNECTION_STRING === undefined &&
+    values.ACS_ENDPOINT === undefined
+  )
+    return [
+      'ACS_STREAMING_MODE: transcription mode needs ACS Call Automation (ACS recognises and speaks): set ACS_CONNECTION_STRING or ACS_ENDPOINT, or use media',
+    ];
+  if (mode === 'voice_live' && values.VOICE_LIVE_URL === undefined)
+    return [
+      'ACS_STREAMING_MODE: voice_live mode needs VOICE_LIVE_URL, a realtime service (Azure Voice Live, Azure OpenAI, OpenAI, or another rtvoice at ws://host:port/v1/realtime), or use media',
+    ];
+  return [];
+}
+
 /** Phone calls need a public URL, a way to verify ACS's tokens and, with authentication, an Event Grid secret. */
 function telephonyProblems(values: Partial<Record<EnvVarName, unknown>>): string[] {
   const problems: string[] = [];
   const hasString = values.ACS_CONNECTION_STRING !== undefined;
-  if (!hasString && values.ACS_ENDPOINT === undefined) {
-    if (values.ACS_STREAMING_MODE === 'transcription')
-      problems.push(
-        'ACS_STREAMING_MODE: transcription mode needs ACS Call Automation (ACS recognises and speaks): set ACS_CONNECTION_STRING or ACS_ENDPOINT, or use media',
-      );
-    return problems;
-  }
+  if (!hasString && values.ACS_ENDPOINT === undefined) return problems;
   if (hasString && values.ACS_ENDPOINT !== undefined)
     problems.push('ACS_ENDPOINT: set either it (keyless) or ACS_CONNECTION_STRING, not both');
   const baseUrl = values.BASE_URL as string | undefined;
@@ -317,6 +337,10 @@ function toConfig(v: EnvValues): Config {
       firstChunkTimeoutMs: v.LLM_FIRST_CHUNK_TIMEOUT_MS,
       idleTimeoutMs: v.LLM_IDLE_TIMEOUT_MS,
     },
+    voiceLive:
+      v.VOICE_LIVE_URL === undefined
+        ? undefined
+        : { url: v.VOICE_LIVE_URL, apiKey: v.VOICE_LIVE_API_KEY, dialect: v.VOICE_LIVE_DIALECT },
     agents: {
       dir: v.AGENTS_DIR,
       engine:

@@ -239,6 +239,17 @@ export const ENV_VARS = {
     'With an Azure Managed Redis REDIS_URL: the identity’s object id; rtvoice then signs in with an Entra ID token as password, renewed before it expires.',
   ),
   AZURE_TTS_VOICE: text('Default Azure neural voice.').withDefault('en-US-AvaMultilingualNeural'),
+  VOICE_LIVE_URL: url(
+    ['wss:', 'ws:'],
+    'Realtime speech-to-speech service for `voice_live` mode, with its model in the URL: Azure Voice Live, Azure OpenAI or OpenAI Realtime, or another rtvoice (`ws://host:port/v1/realtime`, offline).',
+  ),
+  VOICE_LIVE_API_KEY: text(
+    'Key for VOICE_LIVE_URL (the `api-key` header for Azure hosts, a bearer token elsewhere); unset sends none (keyless Entra ID is not wired to this mode yet).',
+  ).asSecret(),
+  VOICE_LIVE_DIALECT: oneOf(
+    ['ga', 'preview'],
+    'Realtime protocol shape of VOICE_LIVE_URL: `ga` (OpenAI and Azure OpenAI `/v1/realtime`, rtvoice) or `preview` (Azure Voice Live, the Azure OpenAI preview).',
+  ).withDefault('ga'),
   OPENAI_BASE_URL: url(
     ['http:', 'https:'],
     'Base URL of an OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp). With neither this nor an Azure endpoint, the offline flow agent answers.',

@@ -1,7 +1,7 @@
 import type { Counter, Histogram } from 'prom-client';
 import type { Orchestrator } from '../agents/orchestrator.ts';
 import type { EndReason } from '../agents/tools/tool.ts';
-import type { StreamingMode } from '../config/config.ts';
+import type { StreamingMode, VoiceLiveConfig } from '../config/config.ts';
 import type { Bus } from '../connections/bus.ts';
 import type { SpeechServices } from '../speech/speech-services.ts';
 import type { MemoManager } from '../state/memo-manager.ts';
@@ -20,6 +20,8 @@ export interface CallServices {
     readonly media: MediaSettings & { readonly maxBadMessages: number };
     /** TRANSCRIPTION_VARIANT: what a call in transcription mode does unless it asks otherwise. */
     readonly transcriptionVariant: TranscriptionVariant;
+    /** The realtime service of `voice_live` mode (VOICE_LIVE_URL). */
+    readonly voiceLive: VoiceLiveConfig | undefined;
   };
   /** Undefined when the machine lacks the speech stack: calls that need it are refused. */
   readonly speech: SpeechServices | undefined;

@@ -5,6 +5,7 @@ import { CALL_RECORD_KEY, type CallRecord } from '../telephony/call-records.ts';
 import type { CallHandler, TranscriptHandler } from '../transports/transport.ts';
 import type { CallContext, TranscriptContext, TranscriptionVariant } from './call-context.ts';
 import { MediaSession } from './cascade/media-session.ts';
+import { VoiceLiveSession } from './voice-live/voice-live-session.ts';
 import { LiveTranscript } from './transcription/live-transcript.ts';
 import { TranscriptionSession } from './transcription/transcription-session.ts';
 
@@ -70,8 +71,25 @@ const HANDLERS: Readonly<Record<StreamingMode, ModeHandlers>> = {
       });
     },
   },
-  voice_live: {},
+  voice_live: {
+    audio: (context) => {
+      const { services } = context;
+      const service = services.config.voiceLive;
+      if (!service) throw new HandlerUnavailableError(VOICE_LIVE_UNCONFIGURED);
+      const histogram = services.metrics.turnLatency;
+      return new VoiceLiveSession({
+        ...context,
+        service,
+        orchestrator: services.orchestrator,
+        settings: services.config.media,
+        observeLatency: (stage, ms) => histogram.observe({ stage }, ms / 1000),
+      });
+    },
+  },
 };
+
+const VOICE_LIVE_UNCONFIGURED =
+  'voice_live mode needs VOICE_LIVE_URL: a realtime service (Azure Voice Live, Azure OpenAI, OpenAI, or another rtvoice at ws://host:port/v1/realtime)';
 
 const MODES = Object.keys(HANDLERS) as StreamingMode[];
 
@@ -110,19 +128,9 @@ function transcriptionVariant(memo: MemoManager, fallback: TranscriptionVariant)
   return stored === 'agent' || stored === 'listen' ? stored : fallback;
 }
 
-/** Why calls in `mode` cannot be served by this version; undefined when they can. */
-export function streamingModeProblem(mode: StreamingMode): string | undefined {
-  const handlers = HANDLERS[mode];
-  return handlers.audio || handlers.transcript
-    ? undefined
-    : `streaming mode "${mode}" is not available in this version; use media or transcription`;
-}
-
 function handlerOf<I extends Input>(mode: StreamingMode, input: I): NonNullable<ModeHandlers[I]> {
   const handler = HANDLERS[mode][input];
   if (handler) return handler;
-  const problem = streamingModeProblem(mode);
-  if (problem) throw new HandlerUnavailableError(problem);
   const other: Input = input === 'audio' ? 'transcript' : 'audio';
   throw new HandlerUnavailableError(`${mode} mode calls come in on ${INPUT_ROUTES[other]}`);
 }

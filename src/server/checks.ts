@@ -1,6 +1,5 @@
 import type { Config } from '../config/config.ts';
 import type { ConnectionManager } from '../connections/connection-manager.ts';
-import { streamingModeProblem } from '../media/handler-factory.ts';
 import { describeMissing, missingDependencies } from '../speech/system-dependencies.ts';
 import type { SpeechServices } from '../speech/speech-services.ts';
 import type { RedisManager } from '../state/redis-manager.ts';
@@ -21,15 +20,6 @@ export function createReadinessChecks(
         connections.isDraining
           ? Promise.reject(new Error('shutting down: not taking new sessions'))
           : Promise.resolve(),
-    },
-    {
-      name: 'streaming_mode',
-      run: () => {
-        const problem = streamingModeProblem(config.streamingMode);
-        return problem === undefined
-          ? Promise.resolve()
-          : Promise.reject(new Error(`ACS_STREAMING_MODE: ${problem}`));
-      },
     },
     speechCheck([config.speech.stt, config.speech.tts], speech),
   ];

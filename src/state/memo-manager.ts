@@ -318,7 +318,7 @@ function truncateMessage(message: ChatMessage, turn: number, heardChars: number)
 }
 
 /** The text up to `chars`, without a half-spoken last word. */
-function cutAtWord(text: string, chars: number): string {
+export function cutAtWord(text: string, chars: number): string {
   if (chars >= text.length) return text;
   const cut = text.slice(0, chars);
   const wordEnds = /\s/.test(text[chars]!) ? cut : cut.replace(/\S*$/, '');

@@ -127,6 +127,11 @@ export class OutputPacer implements PacingListener {
     return Math.min(this.sentMs, this.run.outStart + Math.max(0, this.now() - this.run.wallStart));
   }
 
+  /** Milliseconds of the output stream queued so far: where the next enqueued audio will start. */
+  get queuedPosition(): number {
+    return this.enqueuedMs;
+  }
+
   /** Milliseconds of the output stream sent so far (the position the far end jumps to after a stop). */
   get sentPosition(): number {
     return this.sentMs;

@@ -74,7 +74,7 @@ describe('media sockets under bad input', () => {
     const ws = acsSocket('?streaming_mode=voice_live');
     const [code, reason] = (await once(ws, 'close')) as [number, Buffer];
     expect(code).toBe(4002);
-    expect(reason.toString()).toContain('streaming mode "voice_live" is not available');
+    expect(reason.toString()).toContain('voice_live mode needs VOICE_LIVE_URL');
     const transcribed = acsSocket('?streaming_mode=transcription');
     const [wrongRoute, where] = (await once(transcribed, 'close')) as [number, Buffer];
     expect(wrongRoute).toBe(4002);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { listeningAddress, startServeCli } from '../../helpers/serve-cli.ts';
-import { until } from '../../helpers/wait.ts';
 
 const portOf = (url: string) => Number(new URL(url).port);
 const exposureLine = (lines: Record<string, unknown>[]) =>
@@ -80,25 +79,10 @@ describe('rtvoice serve: telling the truth at start-up', () => {
     expect(server.stderr()).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it('says a streaming mode has no handler, and is not ready', async () => {
+  it('refuses a streaming mode without what does its speech work, saying what to set', async () => {
     const server = await startServeCli({ ACS_STREAMING_MODE: 'voice_live' });
-    try {
-      await until(() => server.lines.some((line) => String(line['msg']).startsWith('not ready')));
-      expect(server.lines).toContainEqual(
-        expect.objectContaining({
-          level: 'error',
-          msg: 'not ready for calls: ACS_STREAMING_MODE: streaming mode "voice_live" is not available in this version; use media or transcription',
-        }),
-      );
-      const readiness = await fetch(`${server.url}/api/v1/readiness`);
-      expect(readiness.status).toBe(503);
-      const body = (await readiness.json()) as { checks: Record<string, { status: string; error?: string }> };
-      expect(body.checks['streaming_mode']).toMatchObject({
-        status: 'unhealthy',
-        error: expect.stringContaining('"voice_live" is not available') as unknown,
-      });
-    } finally {
-      expect(await server.stop()).toBe(0);
-    }
+    expect(await server.exited).toBe(2);
+    expect(server.stderr()).toContain('ACS_STREAMING_MODE: voice_live mode needs VOICE_LIVE_URL');
+    expect(server.stderr()).not.toMatch(/\n\s+at /); // no stack trace
   });
 });

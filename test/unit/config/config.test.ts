@@ -70,6 +70,7 @@ describe('loadConfig', () => {
     const config = load({
       PORT: '9000',
       ACS_STREAMING_MODE: 'voice_live',
+      VOICE_LIVE_URL: 'wss://example.services.ai.azure.com/voice-live/realtime?model=gpt-4o',
       REDIS_URL: 'rediss://user:pw@cache.example:6380',
       ENABLE_DOCS: 'false',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
@@ -164,17 +165,30 @@ describe('loadConfig', () => {
   it('reads a .env file, with the real environment taking precedence', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rtvoice-config-'));
     const envFile = join(dir, '.env');
-    writeFileSync(envFile, 'PORT=9100\nLOG_LEVEL=debug\n# a comment\nACS_STREAMING_MODE="voice_live"\n');
+    writeFileSync(
+      envFile,
+      'PORT=9100\nLOG_LEVEL=debug\n# a comment\nACS_STREAMING_MODE="transcription"\nACS_CONNECTION_STRING=endpoint=https://x.communication.azure.com/;accesskey=a2V5\nACS_AUDIENCE=r\nBASE_URL=https://rtvoice.example.com\nAUTH_MODE=none\n',
+    );
     const config = loadConfig({ env: { LOG_LEVEL: 'warn' }, envFile });
     expect(config.server.port).toBe(9100);
     expect(config.log.level).toBe('warn');
-    expect(config.streamingMode).toBe('voice_live');
+    expect(config.streamingMode).toBe('transcription');
   });
 
-  it('refuses transcription mode without ACS, which recognises and speaks in that mode', () => {
+  it('refuses a streaming mode without what does its speech work: ACS for transcription, a realtime service for voice_live', () => {
     expect(problemsOf({ ACS_STREAMING_MODE: 'transcription' })).toEqual([
       'ACS_STREAMING_MODE: transcription mode needs ACS Call Automation (ACS recognises and speaks): set ACS_CONNECTION_STRING or ACS_ENDPOINT, or use media',
     ]);
+    expect(problemsOf({ ACS_STREAMING_MODE: 'voice_live' })).toEqual([
+      'ACS_STREAMING_MODE: voice_live mode needs VOICE_LIVE_URL, a realtime service (Azure Voice Live, Azure OpenAI, OpenAI, or another rtvoice at ws://host:port/v1/realtime), or use media',
+    ]);
+    expect(
+      load({ ACS_STREAMING_MODE: 'voice_live', VOICE_LIVE_URL: 'ws://127.0.0.1:9/v1/realtime' }).voiceLive,
+    ).toEqual({
+      url: 'ws://127.0.0.1:9/v1/realtime',
+      apiKey: undefined,
+      dialect: 'ga',
+    });
   });
 
   it('masks credentials when describing itself for the log', () => {

@@ -1,0 +1,432 @@
+import type { Orchestrator } from '../../agents/orchestrator.ts';
+import { renderTemplate } from '../../agents/templates.ts';
+import { base64ToPcm16, pcm16ToBase64, type Pcm16 } from '../../audio/pcm.ts';
+import { createResampler, type Resampler } from '../../audio/resampler.ts';
+import type { VoiceLiveConfig } from '../../config/config.ts';
+import { errorMessage } from '../../errors.ts';
+import { cutAtWord } from '../../state/memo-manager.ts';
+import { CALL_CLOSE } from '../../transports/close-codes.ts';
+import type { CallHandler } from '../../transports/transport.ts';
+import type { CallContext } from '../call-context.ts';
+import { LatencyTool } from '../cascade/latency-tool.ts';
+import { OutputPacer } from '../cascade/output-pacer.ts';
+import { publisher, type Publish } from '../cascade/publisher.ts';
+import type { MediaSettings } from '../cascade/session-deps.ts';
+import { turnMetrics } from '../cascade/turn-metrics.ts';
+import { RealtimeService, type ServiceEvent } from './realtime-service.ts';
+
+/** The realtime protocols' PCM rate. */
+const SERVICE_RATE = 24000;
+/** Caller audio kept while the service session opens, so nothing said in the first moments is lost. */
+const MAX_EARLY_AUDIO_MS = 5000;
+
+export interface VoiceLiveDeps extends CallContext {
+  readonly service: VoiceLiveConfig;
+  readonly orchestrator: Orchestrator;
+  readonly settings: MediaSettings;
+  readonly observeLatency: (stage: string, ms: number) => void;
+}
+
+/** The service's answer in progress. */
+interface ServiceResponse {
+  readonly id: string;
+  readonly turn: number;
+  readonly latency: LatencyTool;
+  itemId: string | undefined;
+  transcript: string;
+  /** Where its audio starts in the output stream, and how much of it came (ms). */
+  outStart: number | undefined;
+  audioMs: number;
+  done: boolean;
+  cancelled: boolean;
+  firstFrameSent: boolean;
+}
+
+/**
+ * One call in `voice_live` mode: the caller's audio goes to a realtime speech-to-speech service, which
+ * detects turns, understands and answers; its audio is paced to the caller. On the service's
+ * `speech_started` while the agent speaks, the caller's far end is flushed, the answer cancelled and
+ * truncated at what the caller heard (`conversation.item.truncate`, never past the item's audio), and
+ * late audio of the cancelled answer dropped. Both sides' transcripts go to the dashboards and the history.
+ */
+export class VoiceLiveSession implements CallHandler {
+  private readonly deps: VoiceLiveDeps;
+  private readonly publish: Publish;
+  private readonly lifetime = new AbortController();
+  private state: 'new' | 'starting' | 'live' | 'closed' = 'new';
+  private service: RealtimeService | undefined;
+  private toService: Resampler | undefined;
+  private fromService: Resampler | undefined;
+  private pacer: OutputPacer | undefined;
+  private response: ServiceResponse | undefined;
+  private readonly cancelled = new Set<string>();
+  private early: Pcm16[] = [];
+  private earlyMs = 0;
+  private inputRate = 16000;
+  /** When the caller's stream began and how much of it was sent: the service's audio_ms on our clock. */
+  private inputStartedAt: number | undefined;
+  private speechEndedAt: number | undefined;
+  private turns = 0;
+
+  constructor(deps: VoiceLiveDeps) {
+    this.deps = deps;
+    const { memo, callId, transport, log } = deps;
+    this.publish = publisher((m) => transport.publish(m), { sessionId: memo.sessionId, callId }, log);
+  }
+
+  async start(inputRate: number): Promise<void> {
+    if (this.state !== 'new') return;
+    this.state = 'starting';
+    this.inputRate = inputRate;
+    const { transport, log } = this.deps;
+    try {
+      const [service, toService, fromService] = await Promise.all([
+        RealtimeService.connect(this.deps.service, this.lifetime.signal),
+        createResampler(inputRate, SERVICE_RATE),
+        createResampler(SERVICE_RATE, transport.outputRate),
+      ]);
+      if (this.closed) return service.close();
+      this.service = service;
+      this.toService = toService;
+      this.fromService = fromService;
+    } catch (err) {
+      if (this.closed) return;
+      log.error({ err: errorMessage(err) }, 'voice live service unavailable');
+      this.publish('error', {
+        message: 'the voice service is unavailable; please call again',
+        detail: errorMessage(err),
+      });
+      transport.close(CALL_CLOSE.tryAgain, 'voice live service unavailable, try again later');
+      await this.close('voice live service unavailable');
+      return;
+    }
+    this.pacer = new OutputPacer({
+      sampleRate: transport.outputRate,
+      leadMs: this.deps.settings.outputLeadMs,
+      send: (frame, turn) => this.sendFrame(frame, turn),
+    });
+    this.service.listen(
+      (event) => this.serviceEvent(event),
+      (code, reason) => void this.serviceClosed(code, reason),
+    );
+    this.service.send(this.sessionUpdate());
+    this.state = 'live';
+    this.publish('status', { message: 'call started', mode: 'voice_live', agent: this.agentName() });
+    const early = this.early;
+    this.early = [];
+    for (const samples of early) this.audio(samples);
+  }
+
+  audio(samples: Pcm16): void {
+    if (this.state === 'starting' && this.earlyMs < MAX_EARLY_AUDIO_MS) {
+      this.early.push(samples);
+      this.earlyMs += (samples.length * 1000) / this.inputRate;
+      return;
+    }
+    if (this.state !== 'live') return;
+    this.inputStartedAt ??= performance.now();
+    const resampled = this.toService!.process(samples);
+    if (resampled.length > 0)
+      this.service!.send({ type: 'input_audio_buffer.append', audio: pcm16ToBase64(resampled) });
+  }
+
+  dtmf(digits: string): void {
+    this.text(`(keypad) ${digits}`);
+  }
+
+  text(text: string): void {
+    if (this.state !== 'live') return;
+    this.interrupt(performance.now());
+    this.publish('user_transcript', { text, final: true, typed: true });
+    this.service!.send({
+      type: 'conversation.item.create',
+      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+    });
+    this.service!.send({ type: 'response.create' });
+  }
+
+  played(): void {}
+
+  cancel(): void {
+    if (this.state === 'live') this.interrupt(performance.now());
+  }
+
+  /** The service speaks for the agent; the call is ended from outside: it just ends. */
+  farewell(): void {
+    const { control, transport } = this.deps;
+    if (control) void control.end('completed').catch(() => undefined);
+    else transport.close(CALL_CLOSE.normal, 'call ended');
+  }
+
+  async close(reason: string): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasLive = this.state === 'live';
+    this.state = 'closed';
+    this.lifetime.abort();
+    this.service?.close();
+    this.pacer?.close();
+    if (wasLive) this.publish('session_end', { reason });
+    return Promise.resolve();
+  }
+
+  private get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private agentName(): string {
+    const { orchestrator, memo } = this.deps;
+    return orchestrator.activeAgent(memo).name;
+  }
+
+  /** The session's configuration from the active agent: its prompt as instructions, its voice, turn detection. */
+  private sessionUpdate(): Record<string, unknown> & { type: string } {
+    const { orchestrator, memo, service } = this.deps;
+    const agent = orchestrator.activeAgent(memo);
+    const instructions = agent.promptTemplate
+      ? renderTemplate(agent.promptTemplate, memo.context())
+      : (agent.description ?? '');
+    const voice = orchestrator.voiceOf(agent, 'azure').voice;
+    const turnDetection = {
+      type: 'server_vad',
+      silence_duration_ms: 500,
+      create_response: true,
+      interrupt_response: true,
+    };
+    if (service.dialect === 'preview') {
+      return {
+        type: 'session.update',
+        session: {
+          instructions,
+          modalities: ['audio', 'text'],
+          input_audio_format: 'pcm16',
+          output_audio_format: 'pcm16',
+          turn_detection: turnDetection,
+          input_audio_transcription: { model: 'azure-speech' },
+          ...(voice ? { voice: { type: 'azure-standard', name: voice } } : {}),
+        },
+      };
+    }
+    return {
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        instructions,
+        output_modalities: ['audio'],
+        audio: {
+          input: {
+            format: { type: 'audio/pcm', rate: SERVICE_RATE },
+            turn_detection: turnDetection,
+            transcription: { model: 'gpt-4o-mini-transcribe' },
+          },
+          output: { format: { type: 'audio/pcm', rate: SERVICE_RATE } },
+        },
+      },
+    };
+  }
+
+  private serviceEvent(event: ServiceEvent): void {
+    if (this.closed) return;
+    switch (event.type) {
+      case 'input_audio_buffer.speech_started': {
+        const onsetAt = this.streamTime(event['audio_start_ms']) ?? performance.now();
+        this.publish('event', { event: 'speech_started', audio_ms: event['audio_start_ms'] ?? null });
+        if (this.agentSpeaking()) this.interrupt(onsetAt);
+        return;
+      }
+      case 'input_audio_buffer.speech_stopped':
+        this.speechEndedAt = this.streamTime(event['audio_end_ms']) ?? performance.now();
+        this.publish('event', { event: 'speech_stopped', audio_ms: event['audio_end_ms'] ?? null });
+        return;
+      case 'conversation.item.input_audio_transcription.delta':
+        this.publish('user_transcript', { text: textOf(event['delta']), final: false });
+        return;
+      case 'conversation.item.input_audio_transcription.completed': {
+        const text = textOf(event['transcript']).trim();
+        if (!text) return;
+        this.publish('user_transcript', { text, final: true });
+        this.deps.memo.appendToHistory(this.agentName(), 'user', text, { voice_live: true });
+        return;
+      }
+      case 'response.created':
+        return this.responseCreated(event);
+      case 'response.output_audio.delta':
+        return this.audioDelta(event);
+      case 'response.output_audio_transcript.delta': {
+        const response = this.current(event);
+        if (!response) return;
+        const delta = textOf(event['delta']);
+        response.transcript += delta;
+        this.publish('assistant_streaming', { text: delta, agent: this.agentName(), turn: response.turn });
+        return;
+      }
+      case 'response.output_audio.done':
+        if (this.current(event)) this.pacer!.endOfTurn();
+        return;
+      case 'response.done':
+        return this.responseDone(event);
+      case 'error':
+        this.deps.log.warn({ error: event['error'] }, 'the voice live service reported an error');
+        this.publish('error', {
+          message: 'the voice service reported an error',
+          detail: event['error'] ?? null,
+        });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private responseCreated(event: ServiceEvent): void {
+    const id = textOf((event['response'] as { id?: unknown } | undefined)?.id);
+    this.turns += 1;
+    const latency = new LatencyTool(this.deps.memo, this.deps.observeLatency);
+    latency.beginRun();
+    if (this.speechEndedAt !== undefined) latency.start('voice_to_voice_ms', this.speechEndedAt);
+    else if (this.turns === 1) latency.start('greeting_ttfb_ms');
+    this.speechEndedAt = undefined;
+    this.response = {
+      id,
+      turn: this.turns,
+      latency,
+      itemId: undefined,
+      transcript: '',
+      outStart: undefined,
+      audioMs: 0,
+      done: false,
+      cancelled: false,
+      firstFrameSent: false,
+    };
+  }
+
+  /** The response an event belongs to, unless it was cancelled (its late deltas are dropped). */
+  private current(event: ServiceEvent): ServiceResponse | undefined {
+    const id = event['response_id'];
+    if (typeof id === 'string' && this.cancelled.has(id)) return undefined;
+    const response = this.response;
+    if (!response || response.cancelled || (typeof id === 'string' && id !== response.id)) return undefined;
+    return response;
+  }
+
+  private audioDelta(event: ServiceEvent): void {
+    const response = this.current(event);
+    if (!response || typeof event['delta'] !== 'string') return;
+    response.itemId ??= typeof event['item_id'] === 'string' ? event['item_id'] : undefined;
+    const samples = this.fromService!.process(base64ToPcm16(event['delta']));
+    if (samples.length === 0) return;
+    response.outStart ??= this.pacer!.queuedPosition;
+    response.audioMs += (samples.length * 1000) / this.deps.transport.outputRate;
+    this.pacer!.enqueue(samples, { turn: response.turn, textStart: 0, textEnd: 0 });
+  }
+
+  private responseDone(event: ServiceEvent): void {
+    const response = this.current(event);
+    if (!response) return;
+    response.done = true;
+    const status = (event['response'] as { status?: unknown } | undefined)?.status;
+    if (status === 'cancelled' && this.agentSpeaking()) return this.interrupt(performance.now());
+    void this.pacer!.drained().then(() => {
+      if (this.closed || response.cancelled) return;
+      const text = response.transcript.trim();
+      this.publish('assistant_transcript', { text, turn: response.turn });
+      if (text)
+        this.deps.memo.appendToHistory(this.agentName(), 'assistant', text, {
+          voice_live: true,
+          turn: response.turn,
+        });
+      this.deps.memo.schedulePersist();
+      this.finish(response, false);
+    });
+  }
+
+  /**
+   * The caller spoke over the agent: the far end is flushed, the answer cancelled (if the service is still
+   * making it) and truncated at what was played of it, and only the heard words are kept.
+   */
+  private interrupt(onsetAt: number): void {
+    const pacer = this.pacer;
+    const response = this.response;
+    if (!pacer) return;
+    const playedMs = pacer.playedMs();
+    const { hadAudio } = pacer.interrupt(undefined, undefined);
+    if (hadAudio) this.deps.transport.stopAudio(pacer.sentPosition);
+    if (!response || response.cancelled) return;
+    response.cancelled = true;
+    this.cancelled.add(response.id);
+    if (!response.done) this.service?.send({ type: 'response.cancel' });
+    const heardMs =
+      response.outStart === undefined
+        ? 0
+        : Math.max(0, Math.min(playedMs - response.outStart, response.audioMs));
+    if (response.itemId !== undefined)
+      this.service?.send({
+        type: 'conversation.item.truncate',
+        item_id: response.itemId,
+        content_index: 0,
+        audio_end_ms: Math.floor(heardMs),
+      });
+    const share = response.audioMs > 0 ? heardMs / response.audioMs : 0;
+    const heard = cutAtWord(response.transcript, Math.floor(response.transcript.length * share)).trim();
+    if (heard)
+      this.deps.memo.appendToHistory(this.agentName(), 'assistant', heard, {
+        voice_live: true,
+        turn: response.turn,
+        interrupted: true,
+      });
+    response.latency.record('barge_in_stop_ms', performance.now() - onsetAt);
+    this.publish('event', {
+      event: 'barge_in',
+      turn: response.turn,
+      heard_text: heard,
+      heard_ms: Math.round(heardMs),
+    });
+    this.finish(response, true);
+  }
+
+  private finish(response: ServiceResponse, interrupted: boolean): void {
+    const payload = turnMetrics(
+      {
+        number: response.turn,
+        interrupted,
+        greeting: response.turn === 1 && !response.latency.has('voice_to_voice_ms'),
+      },
+      response.latency.run,
+    );
+    this.publish('metrics', payload);
+  }
+
+  private sendFrame(frame: Pcm16, turn: number): void {
+    const response = this.response;
+    if (response?.turn === turn && !response.firstFrameSent) {
+      response.firstFrameSent = true;
+      response.latency.stop('voice_to_voice_ms');
+      response.latency.stop('greeting_ttfb_ms');
+    }
+    this.deps.transport.sendAudio(frame);
+  }
+
+  private agentSpeaking(): boolean {
+    const response = this.response;
+    return (response !== undefined && !response.cancelled && !response.done) || !(this.pacer?.idle ?? true);
+  }
+
+  /** performance.now() of a position in the caller's stream (ms), sent in real time from its first frame. */
+  private streamTime(ms: unknown): number | undefined {
+    return typeof ms === 'number' && this.inputStartedAt !== undefined ? this.inputStartedAt + ms : undefined;
+  }
+
+  /** The service ended the session mid-call: the caller is told and the call ends, with the reason kept. */
+  private async serviceClosed(code: number, reason: string): Promise<void> {
+    if (this.closed) return;
+    const why = `the voice live service closed the session (${code}${reason ? `: ${reason}` : ''})`;
+    this.deps.log.error({ code, reason }, 'voice live service closed mid-call');
+    this.deps.memo.setContext('voice_live_ended', why);
+    this.publish('error', { message: 'the voice service ended the call', detail: why });
+    const { control, transport } = this.deps;
+    // A phone call hears ACS say why before it goes to a person (or ends).
+    if (control) await control.handOver(why, { apologize: true }).catch(() => undefined);
+    transport.close(CALL_CLOSE.tryAgain, 'voice service ended the session, please call again');
+    await this.close(why);
+  }
+}
+
+const textOf = (value: unknown): string => (typeof value === 'string' ? value : '');

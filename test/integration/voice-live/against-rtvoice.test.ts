@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Envelope } from '../../../src/connections/envelope.ts';
+import type { RunningServer } from '../../../src/server/server.ts';
+import {
+  callerSpeech,
+  exchange,
+  newCaller,
+  startMediaServer,
+  thread,
+  watchSession,
+} from '../../helpers/media.ts';
+import { until } from '../../helpers/wait.ts';
+
+// VOICE_LIVE mode fully offline: server A hands its calls to server B's /v1/realtime, which runs the local
+// cascade; A paces B's audio to the caller, keeps both sides' transcripts and handles barge-in.
+let far: RunningServer;
+let near: RunningServer;
+beforeAll(async () => {
+  far = await startMediaServer();
+  near = await startMediaServer({
+    ACS_STREAMING_MODE: 'voice_live',
+    VOICE_LIVE_URL: `${far.url.replace('http', 'ws')}/v1/realtime?model=rtvoice`,
+  });
+});
+afterAll(async () => {
+  await near.close();
+  await far.close();
+});
+
+const payloads = (envelopes: Envelope[], type: string) =>
+  envelopes.filter((e) => e.type === type).map((e) => e.payload);
+
+describe('voice_live mode against another rtvoice’s /v1/realtime (offline)', () => {
+  it('greets, answers the caller, and keeps both sides in the history', async () => {
+    const sessionId = `vl-${Date.now()}`;
+    const watcher = await watchSession(near, sessionId);
+    const caller = newCaller(near, { sessionId, callId: `call-${sessionId}` });
+    expect(await caller.connect()).toBe(true);
+    expect((await caller.waitForAgentSpeech({ timeoutMs: 8000 })).ok).toBe(true);
+    expect((await caller.waitForAgentSilence({ silenceMs: 700, timeoutMs: 15_000 })).ok).toBe(true);
+
+    await exchange(caller, await callerSpeech('My name is Alice Brown.'));
+    await until(async () => (await thread(near, sessionId, 'AuthAgent')).length >= 3, 5000);
+    const history = await thread(near, sessionId, 'AuthAgent');
+    expect(history[0]).toMatchObject({ role: 'assistant' });
+    expect(history[0]?.content).toMatch(/XYZ Insurance/);
+    expect(history.find((m) => m.role === 'user')?.content).toMatch(/alice/i);
+    expect(history.at(-1)?.content).toMatch(/ZIP code/);
+    const metrics = payloads(watcher.envelopes, 'metrics');
+    expect(metrics.find((m) => m['greeting'] === true)?.['greeting_ttfb_ms']).toEqual(expect.any(Number));
+    expect(metrics.find((m) => m['greeting'] === false)?.['voice_to_voice_ms']).toEqual(expect.any(Number));
+    const record = await caller.hangup();
+    expect(record.errors).toEqual([]);
+    watcher.close();
+  }, 60_000);
+
+  it('on barge-in stops the audio, cancels and truncates the answer at what was heard, and keeps only that', async () => {
+    const sessionId = `vl-barge-${Date.now()}`;
+    const watcher = await watchSession(near, sessionId);
+    const caller = newCaller(near, { sessionId, callId: `call-${sessionId}` });
+    expect(await caller.connect()).toBe(true);
+    // The greeting is two sentences; the caller talks over the second.
+    expect((await caller.waitForAgentSpeech({ timeoutMs: 8000 })).ok).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 2200));
+    await exchange(caller, await callerSpeech('Sorry, my name is Bob Martinez.'));
+    const bargeIn = payloads(watcher.envelopes, 'event').find((p) => p['event'] === 'barge_in');
+    expect(bargeIn).toBeDefined();
+    expect(bargeIn?.['heard_ms']).toBeGreaterThan(0);
+    const greeting = (await thread(near, sessionId, 'AuthAgent')).find(
+      (m) => m.meta?.['interrupted'] === true,
+    );
+    expect(greeting?.content).toMatch(/^Hi there/);
+    expect(greeting?.content.length).toBeLessThan(
+      'Hi there from XYZ Insurance! To get started, may I have your full name?'.length,
+    );
+    // The conversation goes on with the far rtvoice.
+    expect((await thread(near, sessionId, 'AuthAgent')).at(-1)?.content).toMatch(/ZIP code/);
+    await caller.hangup();
+    watcher.close();
+  }, 60_000);
+});
