@@ -17,6 +17,7 @@ import { SentenceChunker } from './sentence-chunker.ts';
 import { renderSpeech } from './templates.ts';
 import type { EndReason } from './tools/tool.ts';
 import type { ToolRegistry } from './tools/tool-registry.ts';
+import { runTool, type ToolRun } from './tools/run-tool.ts';
 import type { VoiceSelection } from './voices.ts';
 
 export interface TurnContext {
@@ -63,6 +64,46 @@ export class Orchestrator {
   /** The agent's voice for a TTS provider: the configured one, unless another speaks (ACS's Azure voices). */
   voiceOf(agent: AgentDefinition, provider = this.options.ttsProvider): VoiceSelection {
     return this.agents.voices.resolve(agent.voice, provider);
+  }
+
+  /** An agent's tools as a realtime service declares them: flat function definitions (PROTOCOLS.md §5.7). */
+  realtimeTools(
+    agent: AgentDefinition,
+  ): { type: 'function'; name: string; description: string; parameters: unknown }[] {
+    return agent.tools.map((name) => ({ type: 'function' as const, ...this.options.tools.spec(name) }));
+  }
+
+  /**
+   * Runs a tool a realtime service called for `agent` (its own tools only), streaming the tool's frames;
+   * returns its outcome and any handoff or end of call it asked for.
+   */
+  runToolFor(
+    memo: MemoManager,
+    agent: AgentDefinition,
+    call: { id: string; name: string; args: string },
+    signal: AbortSignal,
+  ): AsyncGenerator<AgentEvent, ToolRun> {
+    return runTool(this.options.tools, call, {
+      memo,
+      agent: agent.name,
+      signal,
+      allowedTools: agent.tools,
+      allowedHandoffs: agent.handoffs,
+    });
+  }
+
+  /** Makes `to` the call's active agent (a realtime service handed the call over); undefined when unknown. */
+  switchAgent(
+    memo: MemoManager,
+    from: string,
+    to: string,
+    reason: string | undefined,
+  ): AgentDefinition | undefined {
+    const target = this.agents.get(to);
+    if (!target) return undefined;
+    memo.setContext('handoff', { from, to, reason: reason ?? null });
+    memo.setContext('active_agent', to);
+    return target;
   }
 
   /** Whether an agent has ended this call (escalation, goodbye). */

@@ -9,7 +9,7 @@ import { errorMessage } from '../errors.ts';
 import { freePort } from '../free-port.ts';
 import { startServer, type RunningServer } from '../server/server.ts';
 import { createLogger } from '../telemetry/logger.ts';
-import type { CallRecord } from '../telephony/call-records.ts';
+import type { CallRecord } from '../calls/call-records.ts';
 import { AcsSimulator } from '../telephony/simulator/acs-simulator.ts';
 
 const USAGE = `Usage: rtvoice simulate-acs --incoming [--say caller.wav]... [--digits 94105#] [--record agent.wav]

@@ -8,7 +8,7 @@ import type { MemoManager } from '../state/memo-manager.ts';
 import type { SessionStore } from '../state/session-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { VoiceSelection } from '../agents/voices.ts';
-import type { CallEvent } from '../telephony/call-events.ts';
+import type { CallEvent } from '../calls/call-events.ts';
 import type { TranscriptionTransport } from '../transports/acs-transcription/transcription-transport.ts';
 import type { Transport } from '../transports/transport.ts';
 import type { MediaSettings } from './cascade/session-deps.ts';

@@ -1,7 +1,7 @@
 import type { StreamingMode } from '../config/config.ts';
 import { RtvoiceError } from '../errors.ts';
 import type { MemoManager } from '../state/memo-manager.ts';
-import { CALL_RECORD_KEY, type CallRecord } from '../telephony/call-records.ts';
+import { CALL_RECORD_KEY, type CallRecord } from '../calls/call-records.ts';
 import type { CallHandler, TranscriptHandler } from '../transports/transport.ts';
 import type { CallContext, TranscriptContext, TranscriptionVariant } from './call-context.ts';
 import { MediaSession } from './cascade/media-session.ts';

@@ -2,7 +2,7 @@ import { errorMessage } from '../errors.ts';
 import type { RedisManager } from '../state/redis-manager.ts';
 import type { SessionStore } from '../state/session-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { CALL_RECORD_KEY, isOver, type CallRecord } from './call-records.ts';
+import { CALL_RECORD_KEY, isOver, type CallRecord } from '../calls/call-records.ts';
 
 /** With Redis, the calls in progress on every instance: call connection id → session id. */
 const ACTIVE_CALLS_KEY = 'rtvoice:calls:active';

@@ -14,8 +14,14 @@ import type { SessionStore } from '../state/session-store.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { acsCallMedia } from './call-media.ts';
 import { createClient, streamingOptions, type AudioFormat } from './call-setup.ts';
-import type { CallEvent, IncomingCall } from './call-events.ts';
-import { applyCallEvent, CALL_RECORD_KEY, HANDLED_EVENTS, isOver, type CallRecord } from './call-records.ts';
+import type { CallEvent, IncomingCall } from '../calls/call-events.ts';
+import {
+  applyCallEvent,
+  CALL_RECORD_KEY,
+  HANDLED_EVENTS,
+  isOver,
+  type CallRecord,
+} from '../calls/call-records.ts';
 import { ActiveCalls } from './active-calls.ts';
 import { EventLedger } from './event-ledger.ts';
 

@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { Pcm16 } from '../audio/pcm.ts';
 import type { ConnectionInfo } from '../connections/connection-manager.ts';
 import type { Envelope } from '../connections/envelope.ts';
-import type { CallEvent } from '../telephony/call-events.ts';
+import type { CallEvent } from '../calls/call-events.ts';
 import type { TranscriptionMetadata, TranscriptionResult } from './acs-transcription/transcription-codec.ts';
 
 /** What every call handler takes, whatever feeds it. */

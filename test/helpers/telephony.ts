@@ -1,6 +1,6 @@
 import type { RunningServer } from '../../src/server/server.ts';
 import { AcsSimulator, type AcsSimulatorOptions } from '../../src/telephony/simulator/acs-simulator.ts';
-import type { CallRecord } from '../../src/telephony/call-records.ts';
+import type { CallRecord } from '../../src/calls/call-records.ts';
 import { startMediaServer } from './media.ts';
 import { freePort } from './redis.ts';
 

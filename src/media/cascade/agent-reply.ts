@@ -50,7 +50,10 @@ export interface SentenceOutput {
 }
 
 /** The envelope an agent event becomes, if any. */
-function envelopeOf(event: AgentEvent, turn: number): [EnvelopeType, Record<string, unknown>] | undefined {
+export function envelopeOf(
+  event: AgentEvent,
+  turn: number,
+): [EnvelopeType, Record<string, unknown>] | undefined {
   switch (event.type) {
     case 'text':
       return ['assistant_streaming', { text: event.text, agent: event.agent, turn }];

@@ -1,6 +1,6 @@
 import type { VoiceSelection } from '../../agents/voices.ts';
 import { errorMessage } from '../../errors.ts';
-import type { CallEvent } from '../../telephony/call-events.ts';
+import type { CallEvent } from '../../calls/call-events.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { SentenceOutput } from '../cascade/agent-reply.ts';
 import type { SentenceToSpeak } from '../cascade/speech-output.ts';

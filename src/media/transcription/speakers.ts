@@ -1,4 +1,4 @@
-import { CALL_RECORD_KEY, callerOf, type CallRecord } from '../../telephony/call-records.ts';
+import { CALL_RECORD_KEY, callerOf, type CallRecord } from '../../calls/call-records.ts';
 import type { MemoManager } from '../../state/memo-manager.ts';
 import type { TranscriptionResult } from '../../transports/acs-transcription/transcription-codec.ts';
 

@@ -4,8 +4,8 @@ import type { Orchestrator, TurnStream } from '../../agents/orchestrator.ts';
 import type { EndReason } from '../../agents/tools/tool.ts';
 import type { VoiceSelection } from '../../agents/voices.ts';
 import { errorMessage } from '../../errors.ts';
-import type { CallEvent } from '../../telephony/call-events.ts';
-import { CALL_RECORD_KEY, callerOf, toneDigit, type CallRecord } from '../../telephony/call-records.ts';
+import type { CallEvent } from '../../calls/call-events.ts';
+import { CALL_RECORD_KEY, callerOf, toneDigit, type CallRecord } from '../../calls/call-records.ts';
 import { tracer } from '../../telemetry/tracing.ts';
 import type {
   TranscriptionMetadata,

@@ -1,5 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Orchestrator } from '../../agents/orchestrator.ts';
-import { renderTemplate } from '../../agents/templates.ts';
+import type { EndReason } from '../../agents/tools/tool.ts';
 import { base64ToPcm16, pcm16ToBase64, type Pcm16 } from '../../audio/pcm.ts';
 import { createResampler, type Resampler } from '../../audio/resampler.ts';
 import type { VoiceLiveConfig } from '../../config/config.ts';
@@ -8,15 +9,22 @@ import { cutAtWord } from '../../state/memo-manager.ts';
 import { CALL_CLOSE } from '../../transports/close-codes.ts';
 import type { CallHandler } from '../../transports/transport.ts';
 import type { CallContext } from '../call-context.ts';
+import { envelopeOf } from '../cascade/agent-reply.ts';
 import { LatencyTool } from '../cascade/latency-tool.ts';
 import { OutputPacer } from '../cascade/output-pacer.ts';
 import { publisher, type Publish } from '../cascade/publisher.ts';
 import type { MediaSettings } from '../cascade/session-deps.ts';
 import { turnMetrics } from '../cascade/turn-metrics.ts';
 import { RealtimeService, type ServiceEvent } from './realtime-service.ts';
+import { runServiceCalls } from './service-tools.ts';
+import { newResponse, recordFunctionCall, textOf, type ServiceResponse } from './service-response.ts';
+import { SERVICE_RATE, sessionUpdate, type ServiceClientEvent } from './session-config.ts';
 
-/** The realtime protocols' PCM rate. */
-const SERVICE_RATE = 24000;
+/** What the caller hears when the realtime service drops the session mid-call. */
+export const SERVICE_LOST =
+  "I'm sorry, our voice service stopped responding. Please hold while I connect you, or call again.";
+/** The longest the fallback line may take to play before the call ends anyway. */
+const FALLBACK_MAX_MS = 10_000;
 /** Caller audio kept while the service session opens, so nothing said in the first moments is lost. */
 const MAX_EARLY_AUDIO_MS = 5000;
 
@@ -25,21 +33,6 @@ export interface VoiceLiveDeps extends CallContext {
   readonly orchestrator: Orchestrator;
   readonly settings: MediaSettings;
   readonly observeLatency: (stage: string, ms: number) => void;
-}
-
-/** The service's answer in progress. */
-interface ServiceResponse {
-  readonly id: string;
-  readonly turn: number;
-  readonly latency: LatencyTool;
-  itemId: string | undefined;
-  transcript: string;
-  /** Where its audio starts in the output stream, and how much of it came (ms). */
-  outStart: number | undefined;
-  audioMs: number;
-  done: boolean;
-  cancelled: boolean;
-  firstFrameSent: boolean;
 }
 
 /**
@@ -67,6 +60,8 @@ export class VoiceLiveSession implements CallHandler {
   private inputStartedAt: number | undefined;
   private speechEndedAt: number | undefined;
   private turns = 0;
+  /** Why a tool ended the call; the answer after it plays out, then the call ends. */
+  private endingCall: EndReason | undefined;
 
   constructor(deps: VoiceLiveDeps) {
     this.deps = deps;
@@ -173,55 +168,14 @@ export class VoiceLiveSession implements CallHandler {
     return this.state === 'closed';
   }
 
+  private sessionUpdate(): ServiceClientEvent {
+    const { orchestrator, memo, service } = this.deps;
+    return sessionUpdate(orchestrator, memo, service.dialect);
+  }
+
   private agentName(): string {
     const { orchestrator, memo } = this.deps;
     return orchestrator.activeAgent(memo).name;
-  }
-
-  /** The session's configuration from the active agent: its prompt as instructions, its voice, turn detection. */
-  private sessionUpdate(): Record<string, unknown> & { type: string } {
-    const { orchestrator, memo, service } = this.deps;
-    const agent = orchestrator.activeAgent(memo);
-    const instructions = agent.promptTemplate
-      ? renderTemplate(agent.promptTemplate, memo.context())
-      : (agent.description ?? '');
-    const voice = orchestrator.voiceOf(agent, 'azure').voice;
-    const turnDetection = {
-      type: 'server_vad',
-      silence_duration_ms: 500,
-      create_response: true,
-      interrupt_response: true,
-    };
-    if (service.dialect === 'preview') {
-      return {
-        type: 'session.update',
-        session: {
-          instructions,
-          modalities: ['audio', 'text'],
-          input_audio_format: 'pcm16',
-          output_audio_format: 'pcm16',
-          turn_detection: turnDetection,
-          input_audio_transcription: { model: 'azure-speech' },
-          ...(voice ? { voice: { type: 'azure-standard', name: voice } } : {}),
-        },
-      };
-    }
-    return {
-      type: 'session.update',
-      session: {
-        type: 'realtime',
-        instructions,
-        output_modalities: ['audio'],
-        audio: {
-          input: {
-            format: { type: 'audio/pcm', rate: SERVICE_RATE },
-            turn_detection: turnDetection,
-            transcription: { model: 'gpt-4o-mini-transcribe' },
-          },
-          output: { format: { type: 'audio/pcm', rate: SERVICE_RATE } },
-        },
-      },
-    };
   }
 
   private serviceEvent(event: ServiceEvent): void {
@@ -245,6 +199,7 @@ export class VoiceLiveSession implements CallHandler {
         if (!text) return;
         this.publish('user_transcript', { text, final: true });
         this.deps.memo.appendToHistory(this.agentName(), 'user', text, { voice_live: true });
+        this.deps.memo.schedulePersist();
         return;
       }
       case 'response.created':
@@ -259,6 +214,9 @@ export class VoiceLiveSession implements CallHandler {
         this.publish('assistant_streaming', { text: delta, agent: this.agentName(), turn: response.turn });
         return;
       }
+      case 'response.function_call_arguments.done':
+      case 'response.output_item.done':
+        return this.functionCall(event);
       case 'response.output_audio.done':
         if (this.current(event)) this.pacer!.endOfTurn();
         return;
@@ -284,18 +242,7 @@ export class VoiceLiveSession implements CallHandler {
     if (this.speechEndedAt !== undefined) latency.start('voice_to_voice_ms', this.speechEndedAt);
     else if (this.turns === 1) latency.start('greeting_ttfb_ms');
     this.speechEndedAt = undefined;
-    this.response = {
-      id,
-      turn: this.turns,
-      latency,
-      itemId: undefined,
-      transcript: '',
-      outStart: undefined,
-      audioMs: 0,
-      done: false,
-      cancelled: false,
-      firstFrameSent: false,
-    };
+    this.response = newResponse(id, this.turns, latency);
   }
 
   /** The response an event belongs to, unless it was cancelled (its late deltas are dropped). */
@@ -318,10 +265,53 @@ export class VoiceLiveSession implements CallHandler {
     this.pacer!.enqueue(samples, { turn: response.turn, textStart: 0, textEnd: 0 });
   }
 
+  private functionCall(event: ServiceEvent): void {
+    const response = this.current(event);
+    if (response) recordFunctionCall(response, event);
+  }
+
+  /** The service called the agent's tools: rtvoice runs them, then asks for the answer. */
+  private async runCalls(response: ServiceResponse): Promise<void> {
+    const { orchestrator, memo } = this.deps;
+    await runServiceCalls(response.calls, {
+      orchestrator,
+      memo,
+      signal: this.lifetime.signal,
+      publish: (event) => {
+        const envelope = envelopeOf(event, response.turn);
+        if (envelope) this.publish(...envelope);
+      },
+      send: (event) => this.service?.send(event),
+      onHandoff: (from, to, reason) => this.handOff(from, to, reason),
+      onEndCall: (reason) => (this.endingCall = reason),
+    });
+    if (!this.closed) this.service?.send({ type: 'response.create' });
+  }
+
+  /** The call goes to another agent: the session is reconfigured with its instructions, voice and tools. */
+  private handOff(from: string, to: string, reason: string | undefined): void {
+    const { orchestrator, memo } = this.deps;
+    const target = orchestrator.switchAgent(memo, from, to, reason);
+    if (!target) return;
+    memo.schedulePersist();
+    this.publish('event', {
+      event: 'handoff',
+      from,
+      to,
+      reason: reason ?? null,
+      voice: orchestrator.voiceOf(target).alias,
+    });
+    this.service?.send(this.sessionUpdate());
+  }
+
   private responseDone(event: ServiceEvent): void {
     const response = this.current(event);
     if (!response) return;
     response.done = true;
+    if (response.calls.size > 0)
+      void this.runCalls(response).catch((err: unknown) =>
+        this.deps.log.error({ err: errorMessage(err) }, 'a tool call failed'),
+      );
     const status = (event['response'] as { status?: unknown } | undefined)?.status;
     if (status === 'cancelled' && this.agentSpeaking()) return this.interrupt(performance.now());
     void this.pacer!.drained().then(() => {
@@ -335,6 +325,8 @@ export class VoiceLiveSession implements CallHandler {
         });
       this.deps.memo.schedulePersist();
       this.finish(response, false);
+      // The agent ended the call (a tool did) and its last words have played.
+      if (this.endingCall && response.calls.size === 0) void this.endCall(this.endingCall);
     });
   }
 
@@ -372,6 +364,7 @@ export class VoiceLiveSession implements CallHandler {
         turn: response.turn,
         interrupted: true,
       });
+    this.deps.memo.schedulePersist();
     response.latency.record('barge_in_stop_ms', performance.now() - onsetAt);
     this.publish('event', {
       event: 'barge_in',
@@ -409,24 +402,61 @@ export class VoiceLiveSession implements CallHandler {
     return (response !== undefined && !response.cancelled && !response.done) || !(this.pacer?.idle ?? true);
   }
 
+  private async endCall(reason: EndReason): Promise<void> {
+    const { control, transport, log } = this.deps;
+    if (control)
+      await control
+        .end(reason)
+        .catch((err: unknown) => log.error({ err: errorMessage(err) }, 'ending the call failed'));
+    transport.close(CALL_CLOSE.normal, 'call ended by the agent');
+    await this.close('agent ended the call');
+  }
+
   /** performance.now() of a position in the caller's stream (ms), sent in real time from its first frame. */
   private streamTime(ms: unknown): number | undefined {
     return typeof ms === 'number' && this.inputStartedAt !== undefined ? this.inputStartedAt + ms : undefined;
   }
 
-  /** The service ended the session mid-call: the caller is told and the call ends, with the reason kept. */
+  /**
+   * The service ended the session mid-call: the caller hears why (the local speech stack says it), the
+   * session records it, and a phone call goes to a person (ACS_TRANSFER_NUMBER) or ends; a socket closes.
+   */
   private async serviceClosed(code: number, reason: string): Promise<void> {
     if (this.closed) return;
     const why = `the voice live service closed the session (${code}${reason ? `: ${reason}` : ''})`;
     this.deps.log.error({ code, reason }, 'voice live service closed mid-call');
     this.deps.memo.setContext('voice_live_ended', why);
     this.publish('error', { message: 'the voice service ended the call', detail: why });
+    if (this.response && !this.response.cancelled) this.interrupt(performance.now());
+    await this.sayFallback();
     const { control, transport } = this.deps;
-    // A phone call hears ACS say why before it goes to a person (or ends).
-    if (control) await control.handOver(why, { apologize: true }).catch(() => undefined);
+    if (control) await control.handOver(why, { apologize: false }).catch(() => undefined);
     transport.close(CALL_CLOSE.tryAgain, 'voice service ended the session, please call again');
     await this.close(why);
   }
-}
 
-const textOf = (value: unknown): string => (typeof value === 'string' ? value : '');
+  /** Says SERVICE_LOST with the local synthesizer, when the machine has one, and waits for it to play. */
+  private async sayFallback(): Promise<void> {
+    const { services, transport, memo, log } = this.deps;
+    const pacer = this.pacer;
+    if (!services.speech || !pacer) return;
+    const turn = ++this.turns;
+    try {
+      await services.speech.synthesizers.lease(
+        async (tts) => {
+          const speech = tts.synthesize({
+            text: SERVICE_LOST,
+            sampleRate: transport.outputRate,
+            signal: this.lifetime.signal,
+          });
+          for await (const chunk of speech) pacer.enqueue(chunk, { turn, textStart: 0, textEnd: 0 });
+          pacer.endOfTurn();
+        },
+        { sessionId: memo.sessionId, signal: this.lifetime.signal },
+      );
+      await Promise.race([pacer.drained(), sleep(FALLBACK_MAX_MS)]);
+    } catch (err) {
+      log.warn({ err: errorMessage(err) }, 'the fallback line could not be said');
+    }
+  }
+}

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorMessage } from '../../errors.ts';
 import { SESSION_ID, SESSION_ID_RULE } from '../../state/session.ts';
-import { parseCallEvents, parseEventGrid } from '../../telephony/call-events.ts';
+import { parseCallEvents, parseEventGrid } from '../../calls/call-events.ts';
 import { E164 } from '../../phone-number.ts';
 import type { Telephony } from '../../telephony/telephony.ts';
 import { ACS_SIGNED, ADMIN, EVENT_GRID } from '../access-policy.ts';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Pcm16 } from '../../audio/pcm.ts';
 import type { SimulatedCaller } from '../../load/simulated-caller.ts';
 import { createStt, createTts } from '../../speech/providers.ts';
-import { DTMF_TONES } from '../call-records.ts';
+import { DTMF_TONES } from '../../calls/call-records.ts';
 import type { SttProvider, TtsProvider } from '../../speech/types.ts';
 import { CallbackDelivery, type Delivery } from './callback-delivery.ts';
 import { CallSpeaker } from './call-speaker.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { VoiceSelection } from '../../../../src/agents/voices.ts';
 import type { CallMedia, PlayRequest } from '../../../../src/media/call-context.ts';
 import { PlayQueue } from '../../../../src/media/transcription/play-queue.ts';
-import type { CallEvent } from '../../../../src/telephony/call-events.ts';
+import type { CallEvent } from '../../../../src/calls/call-events.ts';
 import { silentLogger } from '../../../helpers/agents.ts';
 
 const VOICE: VoiceSelection = {

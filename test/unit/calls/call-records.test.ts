@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CallEvent } from '../../../src/telephony/call-events.ts';
-import { parseCallEvents, parseEventGrid } from '../../../src/telephony/call-events.ts';
-import { applyCallEvent, HANDLED_EVENTS, type CallRecord } from '../../../src/telephony/call-records.ts';
+import type { CallEvent } from '../../../src/calls/call-events.ts';
+import { parseCallEvents, parseEventGrid } from '../../../src/calls/call-events.ts';
+import { applyCallEvent, HANDLED_EVENTS, type CallRecord } from '../../../src/calls/call-records.ts';
 
 const AT = '2026-12-02T12:00:00.000Z';
 const CALL: CallRecord = {
