@@ -2,8 +2,9 @@
 // side against the ACS simulator: calls placed through the API, answered by the demo's flow agent, three
 // caller turns each (real speech, flite's kal16 voice). In media mode rtvoice hears the audio (VAD,
 // pocketsphinx) and speaks (flite); in transcription mode the simulated ACS recognises (pocketsphinx, after
-// a simulated 500 ms end-of-phrase silence) and speaks (flite, PlayStarted when the audio is ready).
-// VOICE_LIVE is not built yet (issue 17) and is left out. The server is a separate `rtvoice serve`.
+// a simulated 500 ms end-of-phrase silence) and speaks (flite, PlayStarted when the audio is ready); in
+// voice_live mode rtvoice hands the audio to a realtime service, here a second `rtvoice serve` whose
+// /v1/realtime runs the same local cascade (offline). The servers are separate processes.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../src/free-port.ts';
 import type { SimulatedCall } from '../src/telephony/simulator/acs-simulator.ts';
@@ -24,12 +25,15 @@ const lines = Object.values(
 );
 
 const acs = await AcsSimulator.start();
+const realtime = await serve({ AGENT_ENGINE: 'flow' });
+await ready(realtime.url, 120_000);
 const port = await freePort();
 const server = await serve({
   PORT: String(port),
   ...acs.serverEnv(`http://127.0.0.1:${port}`),
   ACS_SOURCE_PHONE_NUMBER: '+18005550100',
   AGENT_ENGINE: 'flow',
+  VOICE_LIVE_URL: `${realtime.url.replace('http', 'ws')}/v1/realtime?model=rtvoice`,
 });
 await ready(server.url, 120_000);
 process.stdout.write(`rtvoice modes bench: ${machine()}; ${CALLS} calls of ${lines.length} turns per mode\n`);
@@ -53,7 +57,7 @@ const figures = (): Figures => ({
   playStart: [],
 });
 
-async function place(mode: 'media' | 'transcription'): Promise<string> {
+async function place(mode: 'media' | 'transcription' | 'voice_live'): Promise<string> {
   const response = await fetch(`${server.url}/api/v1/calls/initiate`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -63,8 +67,9 @@ async function place(mode: 'media' | 'transcription'): Promise<string> {
   return ((await response.json()) as { call_connection_id: string }).call_connection_id;
 }
 
-async function mediaCall(into: Figures): Promise<void> {
-  const callId = await place('media');
+/** A call whose audio streams to rtvoice: `media` (its cascade) or `voice_live` (a realtime service). */
+async function audioCall(mode: 'media' | 'voice_live', into: Figures): Promise<void> {
+  const callId = await place(mode);
   const line = await acs.lineOf(callId);
   const settle = async () => {
     await line.waitForAgentSpeech({ timeoutMs: 10_000 });
@@ -120,9 +125,11 @@ async function transcriptionCall(into: Figures): Promise<void> {
 
 const media = figures();
 const transcription = figures();
+const voiceLive = figures();
 for (let i = 0; i < CALLS; i += 1) {
-  await mediaCall(media);
+  await audioCall('media', media);
   await transcriptionCall(transcription);
+  await audioCall('voice_live', voiceLive);
   process.stderr.write(`\r${i + 1}/${CALLS} calls per mode`);
 }
 process.stderr.write('\n');
@@ -143,9 +150,14 @@ printTable('the same conversation in each mode (caller side)', [
   { metric: '  play asked → PlayStarted (simulated ACS)', value: p(transcription.playStart) },
   { metric: 'media: greeting after the stream opens', value: p(media.greeting) },
   { metric: 'transcription: greeting after the stream opens', value: p(transcription.greeting) },
-  { metric: 'voice_live', value: 'not built yet (issue 17)' },
+  {
+    metric: 'voice_live (another rtvoice): voice-to-voice',
+    value: `${p(voiceLive.voiceToVoice)} (${voiceLive.voiceToVoice.length} turns)`,
+  },
+  { metric: 'voice_live: greeting after the stream opens', value: p(voiceLive.greeting) },
   { metric: 'server event-loop lag p99', value: `≤ ${fmt(lagP99 * 1000, 0)} ms (histogram bound)` },
 ]);
 
 server.child.kill('SIGTERM');
+realtime.child.kill('SIGTERM');
 await acs.close();
