@@ -98,6 +98,8 @@ export interface VoiceLiveConfig {
   readonly url: string;
   readonly apiKey: string | undefined;
   readonly dialect: EnvValues['VOICE_LIVE_DIALECT'];
+  /** Sessions connected ahead (VOICE_LIVE_POOL_WARM). */
+  readonly poolWarm: number;
 }
 
 export interface TelephonyConfig {
@@ -340,7 +342,12 @@ function toConfig(v: EnvValues): Config {
     voiceLive:
       v.VOICE_LIVE_URL === undefined
         ? undefined
-        : { url: v.VOICE_LIVE_URL, apiKey: v.VOICE_LIVE_API_KEY, dialect: v.VOICE_LIVE_DIALECT },
+        : {
+            url: v.VOICE_LIVE_URL,
+            apiKey: v.VOICE_LIVE_API_KEY,
+            dialect: v.VOICE_LIVE_DIALECT,
+            poolWarm: v.VOICE_LIVE_POOL_WARM,
+          },
     agents: {
       dir: v.AGENTS_DIR,
       engine:

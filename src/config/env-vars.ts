@@ -246,6 +246,11 @@ export const ENV_VARS = {
   VOICE_LIVE_API_KEY: text(
     'Key for VOICE_LIVE_URL (the `api-key` header for Azure hosts, a bearer token elsewhere); unset sends none (keyless Entra ID is not wired to this mode yet).',
   ).asSecret(),
+  VOICE_LIVE_POOL_WARM: int(
+    0,
+    100,
+    'Realtime service sessions connected ahead in voice_live mode, so a call does not wait for the handshake.',
+  ).withDefault('1'),
   VOICE_LIVE_DIALECT: oneOf(
     ['ga', 'preview'],
     'Realtime protocol shape of VOICE_LIVE_URL: `ga` (OpenAI and Azure OpenAI `/v1/realtime`, rtvoice) or `preview` (Azure Voice Live, the Azure OpenAI preview).',

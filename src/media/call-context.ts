@@ -10,6 +10,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import type { VoiceSelection } from '../agents/voices.ts';
 import type { CallEvent } from '../calls/call-events.ts';
 import type { TranscriptionTransport } from '../transports/acs-transcription/transcription-transport.ts';
+import type { RealtimeService } from './voice-live/realtime-service.ts';
 import type { Transport } from '../transports/transport.ts';
 import type { MediaSettings } from './cascade/session-deps.ts';
 
@@ -36,6 +37,8 @@ export interface CallServices {
     readonly turnLatency: Histogram<'stage'>;
   };
   readonly log: Logger;
+  /** voice_live mode's service sessions connected ahead; undefined without VOICE_LIVE_URL. */
+  readonly voiceLiveSessions?: { take(signal: AbortSignal): Promise<RealtimeService> } | undefined;
   /** Phone calls (ACS Call Automation); undefined without ACS. */
   readonly telephony?: CallTelephony | undefined;
 }

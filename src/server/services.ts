@@ -12,6 +12,7 @@ import { RtvoiceError } from '../errors.ts';
 import { primeGreeting } from '../media/cascade/prime-greeting.ts';
 import { AZURE_SCOPES, AzureCredentials } from '../azure-credentials.ts';
 import type { TokenCredential } from '@azure/identity';
+import { RealtimeSessionPool } from '../media/voice-live/session-pool.ts';
 import { Telephony } from '../telephony/telephony.ts';
 import { SpeechServices } from '../speech/speech-services.ts';
 import { RedisManager } from '../state/redis-manager.ts';
@@ -50,6 +51,8 @@ export interface Services {
   readonly telephony: Telephony | undefined;
   /** Entra ID tokens for Azure services used without keys. */
   readonly azure: AzureCredentials;
+  /** voice_live mode's service sessions connected ahead; undefined without VOICE_LIVE_URL. */
+  readonly voiceLiveSessions: RealtimeSessionPool | undefined;
 }
 
 export interface ServiceOptions {
@@ -113,6 +116,8 @@ export async function createServices(
         },
       }),
     azure,
+    voiceLiveSessions:
+      config.voiceLive && new RealtimeSessionPool(config.voiceLive, config.voiceLive.poolWarm, log),
   };
 }
 
@@ -161,10 +166,12 @@ export function startServices(services: Services): void {
   const primes = config.speech.tts === 'flite' && config.speech.synthesizerPool.warmSize > 0;
   const prime = primes ? () => primeGreeting(orchestrator, log) : undefined;
   speech?.warm(log, prime);
+  services.voiceLiveSessions?.start();
 }
 
 export async function closeServices(services: Services): Promise<void> {
   services.metrics.stop();
+  services.voiceLiveSessions?.close();
   await Promise.all([services.bus.stop(), services.telephony?.stop()]);
   await Promise.all([services.redis?.close(), services.speech?.close()]);
 }

@@ -22,11 +22,14 @@ const GA_NAMES: Readonly<Record<string, string>> = {
  */
 export class RealtimeService {
   readonly dialect: VoiceLiveConfig['dialect'];
+  /** Resolves when the socket closes, whoever closed it. */
+  readonly closed: Promise<void>;
   private readonly socket: WebSocket;
 
   private constructor(socket: WebSocket, dialect: VoiceLiveConfig['dialect']) {
     this.socket = socket;
     this.dialect = dialect;
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
   static async connect(config: VoiceLiveConfig, signal: AbortSignal): Promise<RealtimeService> {

@@ -76,7 +76,8 @@ export class VoiceLiveSession implements CallHandler {
     const { transport, log } = this.deps;
     try {
       const [service, toService, fromService] = await Promise.all([
-        RealtimeService.connect(this.deps.service, this.lifetime.signal),
+        this.deps.services.voiceLiveSessions?.take(this.lifetime.signal) ??
+          RealtimeService.connect(this.deps.service, this.lifetime.signal),
         createResampler(inputRate, SERVICE_RATE),
         createResampler(SERVICE_RATE, transport.outputRate),
       ]);

@@ -36,8 +36,9 @@ afterAll(async () => {
 
 /** A caller on `on`, the service session it opened, and when the caller heard agent audio. */
 async function call(on: RunningServer, service: RealtimeServiceSimulator) {
-  const index = service.sessions.length;
-  const sessionId = `vl-${index}-${Date.now()}`;
+  // The call takes a session the pool connected ahead, or a new one: the one that gets configured now.
+  const configured = new Set(service.sessions.filter((s) => s.eventsOf('session.update').length > 0));
+  const sessionId = `vl-${service.sessions.length}-${Date.now()}`;
   const heardAt: number[] = [];
   const caller = newCaller(on, {
     sessionId,
@@ -47,8 +48,12 @@ async function call(on: RunningServer, service: RealtimeServiceSimulator) {
     },
   });
   expect(await caller.connect()).toBe(true);
-  const session: RealtimeSession = await service.session(index);
-  await session.waitFor('session.update');
+  let session: RealtimeSession | undefined;
+  await until(() => {
+    session = service.sessions.find((s) => !configured.has(s) && s.eventsOf('session.update').length > 0);
+    return session !== undefined;
+  }, 10_000);
+  if (!session) throw new Error('no realtime session was configured for the call');
   return { caller, session, sessionId, heardAt };
 }
 
@@ -56,6 +61,18 @@ const history = async (on: RunningServer, sessionId: string, agent = 'AuthAgent'
   (await thread(on, sessionId, agent)).map((m) => [m.role, m.content]);
 
 describe('VOICE_LIVE mode against a realtime service simulator', () => {
+  it('connects a service session ahead, so a call does not wait for the handshake, and refills', async () => {
+    await until(() => ga.sessions.length >= 1, 5000);
+    const ahead = ga.sessions.length;
+    expect(ahead).toBeGreaterThanOrEqual(1); // VOICE_LIVE_POOL_WARM=1: connected before any call
+    const waiting = ga.sessions.at(-1)!;
+    const { caller, session } = await call(server, ga);
+    expect(session).toBe(waiting); // the call took the session made ahead
+    await until(() => ga.sessions.length > ahead, 5000);
+    expect(ga.sessions.length).toBe(ahead + 1); // and the pool made the next one
+    await caller.hangup();
+  }, 30_000);
+
   it('configures the session from the agent, streams the caller up and the answer down, and keeps both transcripts', async () => {
     const { caller, session, sessionId } = await call(server, ga);
     expect(ga.credentials.at(-1)).toBe('vl-key');

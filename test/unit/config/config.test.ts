@@ -188,6 +188,7 @@ describe('loadConfig', () => {
       url: 'ws://127.0.0.1:9/v1/realtime',
       apiKey: undefined,
       dialect: 'ga',
+      poolWarm: 1,
     });
   });
 
