@@ -21,6 +21,8 @@ export const TURN_METRICS = [
   'greeting_ttfb_ms',
   /** Transcription mode: ACS's Final result arrived → the reply's first play was asked of ACS. */
   'final_to_play_ms',
+  /** VOICE_LIVE mode: the service began its response → its first audio arrived (the service's TTFB). */
+  'service_first_audio_ms',
 ] as const;
 
 /** Turn metrics kept per session. */

@@ -240,6 +240,7 @@ export class VoiceLiveSession implements CallHandler {
     this.turns += 1;
     const latency = new LatencyTool(this.deps.memo, this.deps.observeLatency);
     latency.beginRun();
+    latency.start('service_first_audio_ms');
     if (this.speechEndedAt !== undefined) latency.start('voice_to_voice_ms', this.speechEndedAt);
     else if (this.turns === 1) latency.start('greeting_ttfb_ms');
     this.speechEndedAt = undefined;
@@ -261,6 +262,7 @@ export class VoiceLiveSession implements CallHandler {
     response.itemId ??= typeof event['item_id'] === 'string' ? event['item_id'] : undefined;
     const samples = this.fromService!.process(base64ToPcm16(event['delta']));
     if (samples.length === 0) return;
+    if (response.outStart === undefined) response.latency.stop('service_first_audio_ms');
     response.outStart ??= this.pacer!.queuedPosition;
     response.audioMs += (samples.length * 1000) / this.deps.transport.outputRate;
     this.pacer!.enqueue(samples, { turn: response.turn, textStart: 0, textEnd: 0 });

@@ -48,7 +48,10 @@ describe('voice_live mode against another rtvoice’s /v1/realtime (offline)', (
     expect(history.at(-1)?.content).toMatch(/ZIP code/);
     const metrics = payloads(watcher.envelopes, 'metrics');
     expect(metrics.find((m) => m['greeting'] === true)?.['greeting_ttfb_ms']).toEqual(expect.any(Number));
-    expect(metrics.find((m) => m['greeting'] === false)?.['voice_to_voice_ms']).toEqual(expect.any(Number));
+    const answer = metrics.find((m) => m['greeting'] === false);
+    expect(answer?.['voice_to_voice_ms']).toEqual(expect.any(Number));
+    expect(answer?.['service_first_audio_ms']).toEqual(expect.any(Number));
+    expect(answer!['service_first_audio_ms'] as number).toBeLessThan(answer!['voice_to_voice_ms'] as number);
     const record = await caller.hangup();
     expect(record.errors).toEqual([]);
     watcher.close();
