@@ -36,7 +36,6 @@ const HANDLERS: Readonly<Record<StreamingMode, ModeHandlers>> = {
           'media mode needs the speech stack, which is not installed (run rtvoice doctor)',
         );
       }
-      const histogram = services.metrics.turnLatency;
       return new MediaSession({
         speech: services.speech,
         orchestrator: services.orchestrator,
@@ -46,7 +45,7 @@ const HANDLERS: Readonly<Record<StreamingMode, ModeHandlers>> = {
         log,
         control,
         settings: services.config.media,
-        observeLatency: (stage, ms) => histogram.observe({ stage }, ms / 1000),
+        observeLatency: latencyObserver(services),
       });
     },
   },
@@ -60,14 +59,13 @@ const HANDLERS: Readonly<Record<StreamingMode, ModeHandlers>> = {
         );
       const variant = transcriptionVariant(memo, services.config.transcriptionVariant);
       if (variant === 'listen') return new LiveTranscript(context);
-      const histogram = services.metrics.turnLatency;
       return new TranscriptionSession({
         ...context,
         control,
         callId: context.callId,
         orchestrator: services.orchestrator,
         settings: services.config.media,
-        observeLatency: (stage, ms) => histogram.observe({ stage }, ms / 1000),
+        observeLatency: latencyObserver(services),
       });
     },
   },
@@ -76,13 +74,12 @@ const HANDLERS: Readonly<Record<StreamingMode, ModeHandlers>> = {
       const { services } = context;
       const service = services.config.voiceLive;
       if (!service) throw new HandlerUnavailableError(VOICE_LIVE_UNCONFIGURED);
-      const histogram = services.metrics.turnLatency;
       return new VoiceLiveSession({
         ...context,
         service,
         orchestrator: services.orchestrator,
         settings: services.config.media,
-        observeLatency: (stage, ms) => histogram.observe({ stage }, ms / 1000),
+        observeLatency: latencyObserver(services),
       });
     },
   },
@@ -90,6 +87,12 @@ const HANDLERS: Readonly<Record<StreamingMode, ModeHandlers>> = {
 
 const VOICE_LIVE_UNCONFIGURED =
   'voice_live mode needs VOICE_LIVE_URL: a realtime service (Azure Voice Live, Azure OpenAI, OpenAI, or another rtvoice at ws://host:port/v1/realtime)';
+
+/** Where each turn's latencies go besides the session: the Prometheus histogram, in seconds. */
+function latencyObserver(services: CallContext['services']): (stage: string, ms: number) => void {
+  const histogram = services.metrics.turnLatency;
+  return (stage, ms) => histogram.observe({ stage }, ms / 1000);
+}
 
 const MODES = Object.keys(HANDLERS) as StreamingMode[];
 

@@ -7,7 +7,7 @@ import type {
 import type { TranscriptHandler } from '../../transports/transport.ts';
 import type { TranscriptContext } from '../call-context.ts';
 import { publisher, type Publish } from '../cascade/publisher.ts';
-import { speakerOf, transcriptPayload } from './speakers.ts';
+import { speakerOf, transcriptPayload, wordTimings } from './speakers.ts';
 
 /**
  * Transcription mode, listen-only (the seed's "transcription only"): a live transcript of the call,
@@ -43,7 +43,7 @@ export class LiveTranscript implements TranscriptHandler {
       confidence: result.confidence ?? null,
       offset_ms: result.offsetMs ?? null,
       duration_ms: result.durationMs ?? null,
-      words: result.words.map((w) => ({ text: w.text, offset_ms: w.offsetMs, duration_ms: w.durationMs })),
+      words: wordTimings(result),
       at: new Date().toISOString(),
     });
     memo.schedulePersist(); // each Final is kept as it comes: a lost instance loses none of the call

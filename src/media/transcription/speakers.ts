@@ -55,14 +55,13 @@ export function transcriptPayload(result: TranscriptionResult, speaker: Speaker)
     confidence: result.confidence ?? null,
     offset_ms: result.offsetMs ?? null,
     duration_ms: result.durationMs ?? null,
-    ...(result.final
-      ? {
-          words: result.words.map((w) => ({
-            text: w.text,
-            offset_ms: w.offsetMs,
-            duration_ms: w.durationMs,
-          })),
-        }
-      : {}),
+    ...(result.final ? { words: wordTimings(result) } : {}),
   };
+}
+
+/** A result's words with their stream timings, as envelopes and the transcript keep them. */
+export function wordTimings(
+  result: TranscriptionResult,
+): { text: string; offset_ms: number; duration_ms: number }[] {
+  return result.words.map((w) => ({ text: w.text, offset_ms: w.offsetMs, duration_ms: w.durationMs }));
 }

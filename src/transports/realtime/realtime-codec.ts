@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { base64ToPcm16, type Pcm16 } from '../../audio/pcm.ts';
+import { bytesToPcm16, type Pcm16 } from '../../audio/pcm.ts';
+import { decodeStrictBase64 } from '../base64.ts';
 import { ProtocolError } from '../protocol-error.ts';
 
 // The wire codec of the OpenAI Realtime protocol, GA dialect (reference/PROTOCOLS.md §5), as rtvoice's
@@ -148,18 +149,16 @@ export function parseRealtimeClientEvent(
   }
   const event: RealtimeClientEvent = parsed.data;
   if (event.type !== 'input_audio_buffer.append') return { event };
-  const bytes = Buffer.from(event.audio, 'base64');
-  if (
-    bytes.length % 2 !== 0 ||
-    bytes.toString('base64').replace(/=+$/, '') !== event.audio.replace(/=+$/, '')
-  )
+  const bytes = decodeStrictBase64(event.audio);
+  if (bytes === undefined || bytes.length % 2 !== 0)
     return new RealtimeParseError(
       'invalid_audio',
       'audio must be base64 PCM16 (little-endian, 24 kHz mono).',
       id,
       'audio',
     );
-  return { event, samples: base64ToPcm16(event.audio) };
+  // A copy: the decoded bytes may sit in Node's shared pool, and the call keeps some audio (its preroll).
+  return { event, samples: bytesToPcm16(Uint8Array.prototype.slice.call(bytes)) };
 }
 
 /** Server events: `type` plus their fields; `event_id` is added as they are sent. */

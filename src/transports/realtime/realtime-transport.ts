@@ -44,6 +44,9 @@ export class RealtimeTransport implements Transport {
   private userItem: string | undefined;
   private lastItem: string | null = null;
   private cancelRequested = false;
+  /** Server event ids: the session's id and a count (50 audio events a second need no random bytes each). */
+  private readonly eventPrefix = `${realtimeId('event')}_`;
+  private events = 0;
 
   constructor(socket: WebSocket, outlet: TransportOutlet) {
     this.socket = socket;
@@ -361,7 +364,8 @@ export class RealtimeTransport implements Transport {
 
   private send(event: RealtimeServerEvent): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(JSON.stringify({ event_id: realtimeId('event'), ...event }));
+    this.events += 1;
+    this.socket.send(JSON.stringify({ event_id: `${this.eventPrefix}${this.events}`, ...event }));
   }
 }
 
