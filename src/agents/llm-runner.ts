@@ -4,6 +4,7 @@ import type { ChatMessage } from '../state/session.ts';
 import type { UserInput } from './events.ts';
 import { templateScope, toolScope, type AgentRunner, type RunnerEvent, type RunScope } from './runner.ts';
 import { renderTemplate } from './templates.ts';
+import { isClientTool, runClientTool } from './tools/client-tools.ts';
 import { runTool, type ToolControl } from './tools/run-tool.ts';
 
 export interface LlmRunnerOptions {
@@ -41,7 +42,8 @@ export class LlmRunner implements AgentRunner {
     };
     memo.ensureSystemPrompt(agent.name, renderTemplate(agent.promptTemplate ?? '', vars));
     const client = this.options.clients.clientFor(memo.sessionId);
-    const tools = agent.tools.map((name) => scope.tools.spec(name));
+    const declared = (scope.clientTools?.specs() ?? []).filter((spec) => !agent.tools.includes(spec.name));
+    const tools = [...agent.tools.map((name) => scope.tools.spec(name)), ...declared];
     const maxRounds = this.options.maxRounds ?? 6;
     for (let round = 1; round <= maxRounds; round += 1) {
       let text = '';
@@ -102,11 +104,10 @@ export class LlmRunner implements AgentRunner {
     let done = 0;
     try {
       for (const call of calls) {
-        const run = yield* runTool(
-          scope.tools,
-          { id: call.id, name: call.name, args: call.arguments },
-          toolScope(scope),
-        );
+        const request = { id: call.id, name: call.name, args: call.arguments };
+        const run = isClientTool(scope.clientTools, scope.agent.tools, call.name)
+          ? yield* runClientTool(scope.clientTools, request, scope.agent.name, scope.signal)
+          : yield* runTool(scope.tools, request, toolScope(scope));
         this.recordResult(
           scope,
           call,

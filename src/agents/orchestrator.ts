@@ -16,6 +16,7 @@ import { appendSpoken, templateScope, type AgentRunner, type RunnerEvent, type R
 import { SentenceChunker } from './sentence-chunker.ts';
 import { renderSpeech } from './templates.ts';
 import type { EndReason } from './tools/tool.ts';
+import type { ClientTools } from './tools/client-tools.ts';
 import type { ToolRegistry } from './tools/tool-registry.ts';
 import { runTool, type ToolRun } from './tools/run-tool.ts';
 import type { VoiceSelection } from './voices.ts';
@@ -23,6 +24,8 @@ import type { VoiceSelection } from './voices.ts';
 export interface TurnContext {
   /** Barge-in or hang-up: the turn stops at once, whatever it was doing. */
   readonly signal: AbortSignal;
+  /** Tools the far end runs (a realtime client's session tools). */
+  readonly clientTools?: ClientTools | undefined;
 }
 
 /** One turn's events; `turn` is the number spoken messages are recorded under. */
@@ -170,7 +173,7 @@ export class Orchestrator {
     name: string,
     body: (driver: TurnDriver) => AsyncIterable<AgentEvent>,
   ): TurnStream {
-    const driver = new TurnDriver(this, this.options, memo, turn, context.signal);
+    const driver = new TurnDriver(this, this.options, memo, turn, context);
     const log = this.options.log;
     return {
       turn,
@@ -208,6 +211,7 @@ class TurnDriver {
   private readonly memo: MemoManager;
   private readonly turn: number;
   private readonly signal: AbortSignal;
+  private readonly clientTools: ClientTools | undefined;
   private readonly chunker = new SentenceChunker();
   private separatorPending = false;
   private handoffs = 0;
@@ -217,13 +221,14 @@ class TurnDriver {
     options: OrchestratorOptions,
     memo: MemoManager,
     turn: number,
-    signal: AbortSignal,
+    context: TurnContext,
   ) {
     this.orchestrator = orchestrator;
     this.options = options;
     this.memo = memo;
     this.turn = turn;
-    this.signal = signal;
+    this.signal = context.signal;
+    this.clientTools = context.clientTools;
   }
 
   /** Makes `agent` active: its greeting, then its engine's first step. */
@@ -321,6 +326,7 @@ class TurnDriver {
       memo: this.memo,
       agent,
       tools: this.options.tools,
+      clientTools: this.clientTools,
       signal: this.signal,
       log: this.options.log,
       turn: this.turn,

@@ -5,6 +5,7 @@ import type { AgentDefinition } from './agent-definition.ts';
 import type { AgentEvent, UserInput } from './events.ts';
 import type { runTool } from './tools/run-tool.ts';
 import type { EndReason } from './tools/tool.ts';
+import type { ClientTools } from './tools/client-tools.ts';
 import type { ToolRegistry } from './tools/tool-registry.ts';
 
 /** What an engine yields: agent events, minus those only the orchestrator makes, plus its requests. */
@@ -18,6 +19,8 @@ export interface RunScope {
   readonly memo: MemoManager;
   readonly agent: AgentDefinition;
   readonly tools: ToolRegistry;
+  /** Tools the far end runs (a realtime client's), which an LLM agent may call beside its own. */
+  readonly clientTools?: ClientTools | undefined;
   readonly signal: AbortSignal;
   readonly log: Logger;
   /** The turn number, recorded on every message so barge-in can find the turn's spoken text. */

@@ -97,7 +97,11 @@ export interface EntraConfig {
 export interface VoiceLiveConfig {
   readonly url: string;
   readonly apiKey: string | undefined;
+  /** An `api-key`/bearer key, an Entra ID token, or nothing. */
+  readonly auth: 'key' | 'entra' | 'none';
   readonly dialect: EnvValues['VOICE_LIVE_DIALECT'];
+  /** Age (ms) at which a service session is rolled over to a new one. */
+  readonly rolloverMs: number;
   /** Sessions connected ahead (VOICE_LIVE_POOL_WARM). */
   readonly poolWarm: number;
 }
@@ -239,6 +243,10 @@ function streamingModeProblems(values: Partial<Record<EnvVarName, unknown>>): st
     return [
       'ACS_STREAMING_MODE: transcription mode needs ACS Call Automation (ACS recognises and speaks): set ACS_CONNECTION_STRING or ACS_ENDPOINT, or use media',
     ];
+  if (values.VOICE_LIVE_AUTH === 'key' && values.VOICE_LIVE_API_KEY === undefined)
+    return [
+      'VOICE_LIVE_AUTH: key needs VOICE_LIVE_API_KEY; set it, or VOICE_LIVE_AUTH=entra for keyless Azure access',
+    ];
   if (mode === 'voice_live' && values.VOICE_LIVE_URL === undefined)
     return [
       'ACS_STREAMING_MODE: voice_live mode needs VOICE_LIVE_URL, a realtime service (Azure Voice Live, Azure OpenAI, OpenAI, or another rtvoice at ws://host:port/v1/realtime), or use media',
@@ -345,7 +353,15 @@ function toConfig(v: EnvValues): Config {
         : {
             url: v.VOICE_LIVE_URL,
             apiKey: v.VOICE_LIVE_API_KEY,
+            auth:
+              v.VOICE_LIVE_AUTH ??
+              (v.VOICE_LIVE_API_KEY !== undefined
+                ? 'key'
+                : new URL(v.VOICE_LIVE_URL).hostname.endsWith('.azure.com')
+                  ? 'entra'
+                  : 'none'),
             dialect: v.VOICE_LIVE_DIALECT,
+            rolloverMs: v.VOICE_LIVE_ROLLOVER_S * 1000,
             poolWarm: v.VOICE_LIVE_POOL_WARM,
           },
     agents: {

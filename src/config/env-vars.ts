@@ -244,8 +244,17 @@ export const ENV_VARS = {
     'Realtime speech-to-speech service for `voice_live` mode, with its model in the URL: Azure Voice Live, Azure OpenAI or OpenAI Realtime, or another rtvoice (`ws://host:port/v1/realtime`, offline).',
   ),
   VOICE_LIVE_API_KEY: text(
-    'Key for VOICE_LIVE_URL (the `api-key` header for Azure hosts, a bearer token elsewhere); unset sends none (keyless Entra ID is not wired to this mode yet).',
+    'Key for VOICE_LIVE_URL (the `api-key` header for Azure hosts, a bearer token elsewhere); unset: keyless Entra ID for Azure hosts (*.azure.com), nothing elsewhere.',
   ).asSecret(),
+  VOICE_LIVE_AUTH: oneOf(
+    ['key', 'entra', 'none'],
+    'How rtvoice authenticates to VOICE_LIVE_URL, when the default (VOICE_LIVE_API_KEY if set, else Entra ID for *.azure.com hosts, else nothing) does not fit: `entra` for an Azure resource behind a custom domain.',
+  ),
+  VOICE_LIVE_ROLLOVER_S: int(
+    1,
+    86_400,
+    'Age (seconds) at which a realtime service session is replaced, at the next pause, by a new one seeded with the conversation; keep it under the service’s limit (Azure OpenAI 30 min, OpenAI 60 min). A session the service ends for its age is replaced at once.',
+  ).withDefault('1680'),
   VOICE_LIVE_POOL_WARM: int(
     0,
     100,

@@ -73,10 +73,12 @@ const HANDLERS: Readonly<Record<StreamingMode, ModeHandlers>> = {
     audio: (context) => {
       const { services } = context;
       const service = services.config.voiceLive;
-      if (!service) throw new HandlerUnavailableError(VOICE_LIVE_UNCONFIGURED);
+      const sessions = services.voiceLiveSessions;
+      if (!service || !sessions) throw new HandlerUnavailableError(VOICE_LIVE_UNCONFIGURED);
       return new VoiceLiveSession({
         ...context,
         service,
+        sessions,
         orchestrator: services.orchestrator,
         settings: services.config.media,
         observeLatency: latencyObserver(services),

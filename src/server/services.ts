@@ -117,7 +117,13 @@ export async function createServices(
       }),
     azure,
     voiceLiveSessions:
-      config.voiceLive && new RealtimeSessionPool(config.voiceLive, config.voiceLive.poolWarm, log),
+      config.voiceLive &&
+      new RealtimeSessionPool(
+        config.voiceLive,
+        config.voiceLive.poolWarm,
+        log,
+        azure.tokenProvider(AZURE_SCOPES.cognitiveServices),
+      ),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import type { ClientTools } from '../agents/tools/client-tools.ts';
 import type { Pcm16 } from '../audio/pcm.ts';
 import type { ConnectionInfo } from '../connections/connection-manager.ts';
 import type { Envelope } from '../connections/envelope.ts';
@@ -28,6 +29,10 @@ export interface CallHandler extends CallLifecycle {
   played(untilMs: number): void;
   /** The far end asks the agent to stop its answer (a realtime client's `response.cancel`). */
   cancel(): void;
+  /** Context the far end adds to the conversation without asking for an answer (a realtime client's items). */
+  note?(role: 'user' | 'assistant' | 'system', text: string): void;
+  /** The far end says the caller heard only `chars` characters of `turn`'s speech (a realtime truncate). */
+  heard?(turn: number, chars: number): void;
 }
 
 /** What ACS's transcription stream feeds a call: ACS recognises, the handler reads its results. */
@@ -73,6 +78,8 @@ export interface Transport extends CallTransport<CallHandler> {
    * confirms nothing (`confirmsPlayback` false).
    */
   confirmedPlayedMs(): number | undefined;
+  /** Tools the far end declared and runs itself (a realtime client's); an LLM agent may call them. */
+  readonly clientTools?: ClientTools;
 }
 
 /** The ids a call connection asks for, from its query and headers. */

@@ -17,7 +17,7 @@ export interface ToolRun {
   readonly control: ToolControl;
 }
 
-type ToolEvent = Extract<AgentEvent, { type: 'tool_start' | 'tool_progress' | 'tool_end' }>;
+export type ToolEvent = Extract<AgentEvent, { type: 'tool_start' | 'tool_progress' | 'tool_end' }>;
 
 /**
  * Runs one tool call and streams its frames: start, any progress it reports while it runs, end. The
@@ -112,7 +112,8 @@ export async function* runTool(
   return { outcome, control: granted };
 }
 
-function parseOrRaw(text: string): unknown {
+/** JSON text as its value; other text as it is. */
+export function parseOrRaw(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

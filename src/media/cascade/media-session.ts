@@ -142,6 +142,18 @@ export class MediaSession implements CallHandler {
     if (this.state === 'live') this.interruptNow();
   }
 
+  note(role: 'user' | 'assistant' | 'system', text: string): void {
+    const { orchestrator, memo } = this.deps;
+    memo.appendToHistory(orchestrator.activeAgent(memo).name, role, text, { context: true });
+    memo.schedulePersist();
+  }
+
+  heard(turn: number, chars: number): void {
+    const { orchestrator, memo } = this.deps;
+    orchestrator.recordHeard(memo, turn, chars);
+    memo.schedulePersist();
+  }
+
   farewell(message: string): void {
     if (this.state !== 'live' || this.endingCall) return;
     this.interruptNow();
@@ -216,7 +228,8 @@ export class MediaSession implements CallHandler {
     if (this.endingCall) return;
     this.interruptNow();
     const { orchestrator, memo } = this.deps;
-    const reply = this.runReply((signal) => orchestrator.runTurn(memo, input, { signal }), {
+    const { clientTools } = this.deps.transport;
+    const reply = this.runReply((signal) => orchestrator.runTurn(memo, input, { signal, clientTools }), {
       startTime: timing?.speechEndAt,
     });
     if (reply && timing) reply.answersSpeech(timing, input.kind === 'dtmf' ? 0 : input.text.length);

@@ -15,15 +15,34 @@ const GA_NAMES: Readonly<Record<string, string>> = {
   'response.text.done': 'response.output_text.done',
 };
 
+/** A key goes as Azure's `api-key` header on Azure hosts and as a bearer token elsewhere. */
+async function authHeaders(
+  config: VoiceLiveConfig,
+  url: URL,
+  entraToken: (() => Promise<string>) | undefined,
+): Promise<Record<string, string>> {
+  if (config.auth === 'key' && config.apiKey !== undefined)
+    return url.hostname.endsWith('.azure.com')
+      ? { 'api-key': config.apiKey }
+      : { authorization: `Bearer ${config.apiKey}` };
+  if (config.auth === 'entra') {
+    if (!entraToken) throw new Error('no Entra ID credential to reach the service without a key');
+    return { authorization: `Bearer ${await entraToken()}` };
+  }
+  return {};
+}
+
 /**
  * One session with a realtime speech-to-speech service (reference/PROTOCOLS.md §5): the socket, its
- * authentication (an `api-key` header for Azure hosts, a bearer token elsewhere), client events out, and
+ * authentication (a key, or an Entra ID token), client events out, and
  * server events in, with the preview dialect's output events renamed to GA's so one handler reads both.
  */
 export class RealtimeService {
   readonly dialect: VoiceLiveConfig['dialect'];
   /** Resolves when the socket closes, whoever closed it. */
   readonly closed: Promise<void>;
+  /** When the session opened (performance.now()): its age decides its rollover. */
+  readonly openedAt = performance.now();
   private readonly socket: WebSocket;
 
   private constructor(socket: WebSocket, dialect: VoiceLiveConfig['dialect']) {
@@ -32,15 +51,20 @@ export class RealtimeService {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
-  static async connect(config: VoiceLiveConfig, signal: AbortSignal): Promise<RealtimeService> {
+  /**
+   * Opens a session. `entraToken` gives the bearer token when the config says Entra ID (keyless Azure
+   * access); the token is fetched for each connection, so a session never starts with an expired one.
+   */
+  static async connect(
+    config: VoiceLiveConfig,
+    signal: AbortSignal,
+    entraToken?: () => Promise<string>,
+  ): Promise<RealtimeService> {
     const url = new URL(config.url);
-    const headers: Record<string, string> = {};
-    if (config.apiKey !== undefined) {
-      if (url.hostname.endsWith('.azure.com')) headers['api-key'] = config.apiKey;
-      else headers['authorization'] = `Bearer ${config.apiKey}`;
-    }
-    const socket = new WebSocket(url, { headers, maxPayload: 16 * 1024 * 1024 });
+    let socket: WebSocket | undefined;
     try {
+      const headers = await authHeaders(config, url, entraToken);
+      socket = new WebSocket(url, { headers, maxPayload: 16 * 1024 * 1024 });
       await Promise.race([
         once(socket, 'open', { signal }),
         once(socket, 'unexpected-response', { signal }).then(([, response]) => {
@@ -48,7 +72,7 @@ export class RealtimeService {
         }),
       ]);
     } catch (err) {
-      socket.terminate();
+      socket?.terminate();
       throw new Error(`the realtime service at ${url.host} refused the session: ${errorMessage(err)}`, {
         cause: err,
       });

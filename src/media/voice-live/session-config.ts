@@ -2,6 +2,7 @@ import type { Orchestrator } from '../../agents/orchestrator.ts';
 import { renderTemplate } from '../../agents/templates.ts';
 import type { VoiceLiveConfig } from '../../config/config.ts';
 import type { MemoManager } from '../../state/memo-manager.ts';
+import type { ChatMessage } from '../../state/session.ts';
 
 /** The realtime protocols' PCM rate. */
 export const SERVICE_RATE = 24000;
@@ -64,4 +65,27 @@ export function sessionUpdate(
       ...toolSettings,
     },
   };
+}
+
+/** The most recent messages a rolled-over session is seeded with. */
+const SEED_MESSAGES = 60;
+
+/**
+ * The conversation so far as `conversation.item.create` events for a new session (a rollover): the
+ * caller's and the agent's words (and any system notes) as text items, in the dialect's content types.
+ */
+export function seedConversation(
+  history: readonly Pick<ChatMessage, 'role' | 'content'>[],
+  dialect: VoiceLiveConfig['dialect'],
+): ServiceClientEvent[] {
+  const said = history.filter((m) => m.role !== 'tool' && m.content.trim() !== '');
+  const assistantText = dialect === 'ga' ? 'output_text' : 'text';
+  return said.slice(-SEED_MESSAGES).map((message) => ({
+    type: 'conversation.item.create',
+    item: {
+      type: 'message',
+      role: message.role,
+      content: [{ type: message.role === 'assistant' ? assistantText : 'input_text', text: message.content }],
+    },
+  }));
 }

@@ -20,11 +20,14 @@ export class RealtimeSessionPool {
   private connecting = 0;
   private retry: NodeJS.Timeout | undefined;
   private readonly lifetime = new AbortController();
+  private readonly entraToken: (() => Promise<string>) | undefined;
 
-  constructor(config: VoiceLiveConfig, size: number, log: Logger) {
+  /** `entraToken`: bearer tokens for a service reached with Entra ID (VOICE_LIVE_AUTH entra). */
+  constructor(config: VoiceLiveConfig, size: number, log: Logger, entraToken?: () => Promise<string>) {
     this.config = config;
     this.size = size;
     this.log = log.child({ component: 'voice-live-pool' });
+    this.entraToken = entraToken;
   }
 
   /** Sessions connected and waiting for a call. */
@@ -44,7 +47,7 @@ export class RealtimeSessionPool {
       return Promise.resolve(session);
     }
     this.fill();
-    return RealtimeService.connect(this.config, signal);
+    return this.connect(signal);
   }
 
   close(): void {
@@ -53,10 +56,14 @@ export class RealtimeSessionPool {
     for (const session of this.ready.splice(0)) session.close();
   }
 
+  private connect(signal: AbortSignal): Promise<RealtimeService> {
+    return RealtimeService.connect(this.config, signal, this.entraToken);
+  }
+
   private fill(): void {
     while (!this.lifetime.signal.aborted && this.ready.length + this.connecting < this.size) {
       this.connecting += 1;
-      RealtimeService.connect(this.config, this.lifetime.signal).then(
+      this.connect(this.lifetime.signal).then(
         (session) => {
           this.connecting -= 1;
           if (this.lifetime.signal.aborted) return session.close();

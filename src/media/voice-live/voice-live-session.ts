@@ -15,21 +15,29 @@ import { OutputPacer } from '../cascade/output-pacer.ts';
 import { publisher, type Publish } from '../cascade/publisher.ts';
 import type { MediaSettings } from '../cascade/session-deps.ts';
 import { turnMetrics } from '../cascade/turn-metrics.ts';
-import { RealtimeService, type ServiceEvent } from './realtime-service.ts';
+import type { RealtimeService, ServiceEvent } from './realtime-service.ts';
 import { runServiceCalls } from './service-tools.ts';
 import { newResponse, recordFunctionCall, textOf, type ServiceResponse } from './service-response.ts';
-import { SERVICE_RATE, sessionUpdate, type ServiceClientEvent } from './session-config.ts';
+import { seedConversation, SERVICE_RATE, sessionUpdate, type ServiceClientEvent } from './session-config.ts';
 
 /** What the caller hears when the realtime service drops the session mid-call. */
 export const SERVICE_LOST =
   "I'm sorry, our voice service stopped responding. Please hold while I connect you, or call again.";
 /** The longest the fallback line may take to play before the call ends anyway. */
 const FALLBACK_MAX_MS = 10_000;
-/** Caller audio kept while the service session opens, so nothing said in the first moments is lost. */
+/** Caller audio kept while a service session opens, so nothing said in the first moments is lost. */
 const MAX_EARLY_AUDIO_MS = 5000;
+/** A rollover the service refused is tried again this much later, on the old session meanwhile. */
+const ROLLOVER_RETRY_MS = 30_000;
+
+/** Service sessions for calls: connected ahead, or on demand. */
+export interface ServiceSessions {
+  take(signal: AbortSignal): Promise<RealtimeService>;
+}
 
 export interface VoiceLiveDeps extends CallContext {
   readonly service: VoiceLiveConfig;
+  readonly sessions: ServiceSessions;
   readonly orchestrator: Orchestrator;
   readonly settings: MediaSettings;
   readonly observeLatency: (stage: string, ms: number) => void;
@@ -41,12 +49,23 @@ export interface VoiceLiveDeps extends CallContext {
  * `speech_started` while the agent speaks, the caller's far end is flushed, the answer cancelled and
  * truncated at what the caller heard (`conversation.item.truncate`, never past the item's audio), and
  * late audio of the cancelled answer dropped. Both sides' transcripts go to the dashboards and the history.
+ * A session near the service's time limit is rolled over at a pause to a new one seeded with the
+ * conversation, and one the service ends for its age is replaced at once, so long calls go on.
  */
 export class VoiceLiveSession implements CallHandler {
   private readonly deps: VoiceLiveDeps;
   private readonly publish: Publish;
   private readonly lifetime = new AbortController();
   private state: 'new' | 'starting' | 'live' | 'closed' = 'new';
+  /** A new service session is being connected: caller audio waits in `early` if the old one is gone. */
+  private rollingOver = false;
+  private rolloverDue = false;
+  private rolloverTimer: NodeJS.Timeout | undefined;
+  /** The service said the session reached its time limit (`session_expired`): its close is a rollover. */
+  private expired = false;
+  /** Between the caller's speech_started and the answer's end: no rollover in the middle of a turn. */
+  private callerTurnOpen = false;
+  private toolsRunning = 0;
   private service: RealtimeService | undefined;
   private toService: Resampler | undefined;
   private fromService: Resampler | undefined;
@@ -74,17 +93,14 @@ export class VoiceLiveSession implements CallHandler {
     this.state = 'starting';
     this.inputRate = inputRate;
     const { transport, log } = this.deps;
+    let service: RealtimeService;
     try {
-      const [service, toService, fromService] = await Promise.all([
-        this.deps.services.voiceLiveSessions?.take(this.lifetime.signal) ??
-          RealtimeService.connect(this.deps.service, this.lifetime.signal),
+      [service, this.toService, this.fromService] = await Promise.all([
+        this.deps.sessions.take(this.lifetime.signal),
         createResampler(inputRate, SERVICE_RATE),
         createResampler(SERVICE_RATE, transport.outputRate),
       ]);
       if (this.closed) return service.close();
-      this.service = service;
-      this.toService = toService;
-      this.fromService = fromService;
     } catch (err) {
       if (this.closed) return;
       log.error({ err: errorMessage(err) }, 'voice live service unavailable');
@@ -101,20 +117,15 @@ export class VoiceLiveSession implements CallHandler {
       leadMs: this.deps.settings.outputLeadMs,
       send: (frame, turn) => this.sendFrame(frame, turn),
     });
-    this.service.listen(
-      (event) => this.serviceEvent(event),
-      (code, reason) => void this.serviceClosed(code, reason),
-    );
-    this.service.send(this.sessionUpdate());
+    this.attach(service);
     this.state = 'live';
     this.publish('status', { message: 'call started', mode: 'voice_live', agent: this.agentName() });
-    const early = this.early;
-    this.early = [];
-    for (const samples of early) this.audio(samples);
+    this.sendEarlyAudio();
   }
 
   audio(samples: Pcm16): void {
-    if (this.state === 'starting' && this.earlyMs < MAX_EARLY_AUDIO_MS) {
+    if (this.state === 'starting' || (this.rollingOver && !this.service?.open)) {
+      if (this.earlyMs >= MAX_EARLY_AUDIO_MS) return;
       this.early.push(samples);
       this.earlyMs += (samples.length * 1000) / this.inputRate;
       return;
@@ -143,6 +154,13 @@ export class VoiceLiveSession implements CallHandler {
 
   played(): void {}
 
+  /** Context a realtime client added: the service gets it as an item, with no answer asked for. */
+  note(role: 'user' | 'assistant' | 'system', text: string): void {
+    if (this.state !== 'live') return;
+    const [event] = seedConversation([{ role, content: text }], this.service!.dialect);
+    if (event) this.service!.send(event);
+  }
+
   cancel(): void {
     if (this.state === 'live') this.interrupt(performance.now());
   }
@@ -159,6 +177,7 @@ export class VoiceLiveSession implements CallHandler {
     const wasLive = this.state === 'live';
     this.state = 'closed';
     this.lifetime.abort();
+    clearTimeout(this.rolloverTimer);
     this.service?.close();
     this.pacer?.close();
     if (wasLive) this.publish('session_end', { reason });
@@ -167,6 +186,91 @@ export class VoiceLiveSession implements CallHandler {
 
   private get closed(): boolean {
     return this.state === 'closed';
+  }
+
+  /**
+   * Makes `service` the call's session: its events are read (an old session's no longer are), it is
+   * configured for the active agent, and its rollover is timed from when it opened.
+   */
+  private attach(service: RealtimeService): void {
+    this.service = service;
+    this.expired = false;
+    service.listen(
+      (event) => {
+        if (this.service === service) this.serviceEvent(event);
+      },
+      (code, reason) => {
+        if (this.service === service) void this.serviceClosed(code, reason);
+      },
+    );
+    service.send(this.sessionUpdate());
+    clearTimeout(this.rolloverTimer);
+    const age = performance.now() - service.openedAt;
+    this.rolloverTimer = setTimeout(
+      () => {
+        this.rolloverDue = true;
+        this.rolloverWhenIdle();
+      },
+      Math.max(0, this.deps.service.rolloverMs - age),
+    );
+    this.rolloverTimer.unref();
+  }
+
+  private sendEarlyAudio(): void {
+    const early = this.early;
+    this.early = [];
+    this.earlyMs = 0;
+    for (const samples of early) this.audio(samples);
+  }
+
+  /** A due rollover happens when nobody speaks and no tool runs: no turn is split across sessions. */
+  private rolloverWhenIdle(): void {
+    if (!this.rolloverDue || this.state !== 'live' || this.rollingOver) return;
+    if (this.agentSpeaking() || this.callerTurnOpen || this.toolsRunning > 0) return;
+    void this.rollover('age');
+  }
+
+  /**
+   * Replaces the service session with a new one, configured for the active agent and seeded with the
+   * conversation so far; the old one is closed once the new one takes the caller's audio.
+   */
+  private async rollover(why: 'age' | 'expired'): Promise<void> {
+    const { memo, log } = this.deps;
+    const old = this.service;
+    this.rollingOver = true;
+    this.rolloverDue = false;
+    // An answer the expired session left unfinished ends where the caller stopped hearing it.
+    if (why === 'expired' && this.agentSpeaking()) this.interrupt(performance.now());
+    const started = performance.now();
+    try {
+      const next = await this.deps.sessions.take(this.lifetime.signal);
+      if (this.closed) return next.close();
+      this.attach(next);
+      const seed = seedConversation(memo.history(this.agentName()), next.dialect);
+      for (const event of seed) next.send(event);
+      old?.close();
+      const rollovers = (memo.getContext<number>('voice_live_rollovers') ?? 0) + 1;
+      memo.setContext('voice_live_rollovers', rollovers);
+      memo.schedulePersist();
+      const ms = Math.round(performance.now() - started);
+      log.info({ reason: why, seeded: seed.length, ms }, 'voice live session rolled over');
+      this.publish('event', { event: 'service_rollover', reason: why, seeded_items: seed.length, ms });
+    } catch (err) {
+      if (this.closed) return;
+      log.warn({ err: errorMessage(err), reason: why }, 'voice live session rollover failed');
+      if (old?.open) {
+        this.rolloverTimer = setTimeout(() => {
+          this.rolloverDue = true;
+          this.rolloverWhenIdle();
+        }, ROLLOVER_RETRY_MS);
+        this.rolloverTimer.unref();
+      } else {
+        return this.lost(`the voice live session expired and no new one opened: ${errorMessage(err)}`);
+      }
+    } finally {
+      this.rollingOver = false;
+    }
+    this.sendEarlyAudio();
   }
 
   private sessionUpdate(): ServiceClientEvent {
@@ -184,6 +288,7 @@ export class VoiceLiveSession implements CallHandler {
     switch (event.type) {
       case 'input_audio_buffer.speech_started': {
         const onsetAt = this.streamTime(event['audio_start_ms']) ?? performance.now();
+        this.callerTurnOpen = true;
         this.publish('event', { event: 'speech_started', audio_ms: event['audio_start_ms'] ?? null });
         if (this.agentSpeaking()) this.interrupt(onsetAt);
         return;
@@ -224,6 +329,8 @@ export class VoiceLiveSession implements CallHandler {
       case 'response.done':
         return this.responseDone(event);
       case 'error':
+        if ((event['error'] as { code?: unknown } | undefined)?.code === 'session_expired')
+          this.expired = true;
         this.deps.log.warn({ error: event['error'] }, 'the voice live service reported an error');
         this.publish('error', {
           message: 'the voice service reported an error',
@@ -276,6 +383,7 @@ export class VoiceLiveSession implements CallHandler {
   /** The service called the agent's tools: rtvoice runs them, then asks for the answer. */
   private async runCalls(response: ServiceResponse): Promise<void> {
     const { orchestrator, memo } = this.deps;
+    this.toolsRunning += 1;
     await runServiceCalls(response.calls, {
       orchestrator,
       memo,
@@ -287,7 +395,7 @@ export class VoiceLiveSession implements CallHandler {
       send: (event) => this.service?.send(event),
       onHandoff: (from, to, reason) => this.handOff(from, to, reason),
       onEndCall: (reason) => (this.endingCall = reason),
-    });
+    }).finally(() => (this.toolsRunning -= 1));
     if (!this.closed) this.service?.send({ type: 'response.create' });
   }
 
@@ -311,6 +419,7 @@ export class VoiceLiveSession implements CallHandler {
     const response = this.current(event);
     if (!response) return;
     response.done = true;
+    this.callerTurnOpen = false;
     if (response.calls.size > 0)
       void this.runCalls(response).catch((err: unknown) =>
         this.deps.log.error({ err: errorMessage(err) }, 'a tool call failed'),
@@ -329,7 +438,8 @@ export class VoiceLiveSession implements CallHandler {
       this.deps.memo.schedulePersist();
       this.finish(response, false);
       // The agent ended the call (a tool did) and its last words have played.
-      if (this.endingCall && response.calls.size === 0) void this.endCall(this.endingCall);
+      if (this.endingCall && response.calls.size === 0) return void this.endCall(this.endingCall);
+      this.rolloverWhenIdle();
     });
   }
 
@@ -426,8 +536,15 @@ export class VoiceLiveSession implements CallHandler {
    */
   private async serviceClosed(code: number, reason: string): Promise<void> {
     if (this.closed) return;
+    const age = performance.now() - (this.service?.openedAt ?? 0);
+    if (this.expired || age >= this.deps.service.rolloverMs) return this.rollover('expired');
     const why = `the voice live service closed the session (${code}${reason ? `: ${reason}` : ''})`;
     this.deps.log.error({ code, reason }, 'voice live service closed mid-call');
+    await this.lost(why);
+  }
+
+  /** The call cannot go on with the service: see serviceClosed. */
+  private async lost(why: string): Promise<void> {
     this.deps.memo.setContext('voice_live_ended', why);
     this.publish('error', { message: 'the voice service ended the call', detail: why });
     if (this.response && !this.response.cancelled) this.interrupt(performance.now());

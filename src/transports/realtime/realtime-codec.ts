@@ -40,10 +40,17 @@ const AudioFormat = z.object({
   type: z.literal('audio/pcm'),
   rate: z.literal(REALTIME_SAMPLE_RATE).optional(),
 });
+const FunctionTool = z.object({
+  type: z.literal('function'),
+  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'a function name: letters, digits, _ and -, up to 64'),
+  description: z.string().optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+});
 const Session = z
   .object({
     type: z.literal('realtime').optional(),
     instructions: z.string().optional(),
+    tools: z.array(FunctionTool).max(128).optional(),
     output_modalities: z.array(z.enum(['audio', 'text'])).optional(),
     audio: z
       .object({
@@ -81,8 +88,10 @@ const ClientEvents = {
       z.object({
         type: z.literal('message'),
         id: z.string().optional(),
-        role: z.literal('user'),
-        content: z.array(z.object({ type: z.literal('input_text'), text: z.string().min(1) })).min(1),
+        role: z.enum(['user', 'assistant', 'system']),
+        content: z
+          .array(z.object({ type: z.enum(['input_text', 'output_text', 'text']), text: z.string().min(1) }))
+          .min(1),
       }),
       z.object({
         type: z.literal('function_call_output'),
@@ -112,6 +121,7 @@ export type RealtimeClientEvent = {
   [K in ClientEventName]: z.output<(typeof ClientEvents)[K]>;
 }[ClientEventName];
 export type RealtimeSessionUpdate = z.output<typeof Session>;
+export type RealtimeClientItem = Extract<RealtimeClientEvent, { type: 'conversation.item.create' }>['item'];
 
 /** Reads one client event; `input_audio_buffer.append` also gets its samples decoded. */
 export function parseRealtimeClientEvent(

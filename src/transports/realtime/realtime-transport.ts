@@ -1,6 +1,8 @@
 import type { WebSocket } from 'ws';
 import { durationMs, pcm16ToBase64, type Pcm16 } from '../../audio/pcm.ts';
+import type { ClientTools } from '../../agents/tools/client-tools.ts';
 import type { Envelope } from '../../connections/envelope.ts';
+import type { ToolSpec } from '../../llm/types.ts';
 import { CALL_ROUTES } from '../routes.ts';
 import { single } from '../single.ts';
 import type { CallHandler, Transport, TransportKind, TransportOutlet } from '../transport.ts';
@@ -10,37 +12,58 @@ import {
   RealtimeParseError,
   realtimeError,
   realtimeId,
+  type RealtimeClientItem,
   type RealtimeServerEvent,
   type RealtimeSessionUpdate,
 } from './realtime-codec.ts';
 
-/** The assistant's answer in progress: one response, one audio item. */
-interface OpenResponse {
+/** An assistant audio item: what was sent of it, for truncation, and the turn its words belong to. */
+interface AudioItem {
   readonly id: string;
-  readonly itemId: string;
+  readonly outputIndex: number;
+  turn: number | undefined;
   transcript: string;
   audioMs: number;
 }
 
+/** The assistant's answer in progress: one response, with an audio item and any client tool calls. */
+interface OpenResponse {
+  readonly id: string;
+  audio: AudioItem | undefined;
+  readonly output: Record<string, unknown>[];
+}
+
+/** A client tool call waiting for the client's `function_call_output`. */
+interface PendingCall {
+  readonly resolve: (output: string) => void;
+  readonly reject: (reason: unknown) => void;
+}
+
 /**
  * The OpenAI Realtime protocol (GA dialect) over rtvoice's own cascade: a realtime client's socket as a
- * call. In: `input_audio_buffer.append` (24 kHz PCM16) to the caller's audio, typed `conversation.item.create`
- * messages, `response.cancel`, `conversation.item.truncate`, `session.update`. Out: the handler's audio,
- * captions and turn events translated into the protocol's server events (speech started and stopped,
- * input transcription, `response.*` with `response.output_audio.delta`). Turn detection is rtvoice's: the
- * agent answers when its end-of-turn detector decides, and greets first, as on a phone call.
+ * call. In: `input_audio_buffer.append` (24 kHz PCM16) to the caller's audio, user text items answered on
+ * `response.create`, other items as context, `function_call_output` for the client's tools,
+ * `response.cancel`, `conversation.item.truncate` (the history keeps what the client played),
+ * `session.update` (instructions, tools). Out: the handler's audio, captions and turn events translated
+ * into the protocol's server events. Turn detection is rtvoice's: the agent answers when its end-of-turn
+ * detector decides, and greets first, as on a phone call.
  */
-export class RealtimeTransport implements Transport {
+export class RealtimeTransport implements Transport, ClientTools {
   readonly name = 'realtime';
   readonly capabilities = { confirmsPlayback: false };
   readonly outputRate = REALTIME_SAMPLE_RATE;
+  readonly clientTools: ClientTools = this;
   private readonly socket: WebSocket;
   private readonly outlet: TransportOutlet;
-  private readonly session: Record<string, unknown>;
-  private started = false;
+  private readonly session: Record<string, unknown> & { tools: ToolSpec[] };
+  /** The call's handler, once the first event started it. */
+  private handler: CallHandler | undefined;
   private response: OpenResponse | undefined;
-  /** Audio of the assistant's items, for truncation requests. */
-  private readonly itemAudioMs = new Map<string, number>();
+  /** The assistant's audio items, for truncation requests. */
+  private readonly audioItems = new Map<string, AudioItem>();
+  private readonly pendingCalls = new Map<string, PendingCall>();
+  /** Typed user items not answered yet: `response.create` answers the last; the others are context. */
+  private held: string[] = [];
   private userItem: string | undefined;
   private lastItem: string | null = null;
   private cancelRequested = false;
@@ -68,7 +91,7 @@ export class RealtimeTransport implements Transport {
       },
       tools: [],
     };
-    this.send({ type: 'session.created', session: this.session });
+    this.send({ type: 'session.created', session: this.sessionView() });
   }
 
   receive(handler: CallHandler, data: Buffer, isBinary: boolean): void {
@@ -83,8 +106,8 @@ export class RealtimeTransport implements Transport {
       return outlet.bad(parsed.reason, parsed.message);
     }
     outlet.good();
-    if (!this.started) {
-      this.started = true;
+    if (!this.handler) {
+      this.handler = handler;
       void handler.start(REALTIME_SAMPLE_RATE);
     }
     const { event } = parsed;
@@ -102,40 +125,18 @@ export class RealtimeTransport implements Transport {
         });
       case 'input_audio_buffer.clear':
         return this.send({ type: 'input_audio_buffer.cleared' });
-      case 'conversation.item.create': {
-        const { item } = event;
-        if (item.type !== 'message') {
-          return this.send(
-            realtimeError({
-              code: 'unsupported',
-              message: "rtvoice's agents run their own tools; function_call_output is not taken.",
-              param: 'item.type',
-              ...(event.event_id ? { eventId: event.event_id } : {}),
-            }),
-          );
-        }
-        const text = item.content.map((part) => part.text).join(' ');
-        const id = item.id ?? realtimeId('item');
-        this.send({
-          type: 'conversation.item.added',
-          previous_item_id: this.lastItem,
-          item: {
-            id,
-            object: 'realtime.item',
-            type: 'message',
-            status: 'completed',
-            role: 'user',
-            content: item.content,
-          },
-        });
-        this.lastItem = id;
-        return handler.text(text);
-      }
+      case 'conversation.item.create':
+        return this.createItem(event.item, event.event_id);
       case 'conversation.item.truncate':
         return this.truncate(event.item_id, event.audio_end_ms, event.content_index, event.event_id);
-      case 'response.create':
-        // The agent answers each turn on its own (server VAD with create_response); nothing to start.
+      case 'response.create': {
+        // The agent answers each spoken turn on its own (server VAD with create_response); a typed one
+        // waits for this, and a tool output needs nothing: the agent goes on once it has it.
+        const text = this.held.pop();
+        this.noteHeld();
+        if (text !== undefined) handler.text(text);
         return;
+      }
       case 'response.cancel':
         if (!this.response) return;
         this.cancelRequested = true;
@@ -144,13 +145,13 @@ export class RealtimeTransport implements Transport {
   }
 
   sendAudio(frame: Pcm16): void {
-    const response = this.open();
-    response.audioMs += durationMs(frame.length, REALTIME_SAMPLE_RATE);
+    const audio = this.openAudio();
+    audio.audioMs += durationMs(frame.length, REALTIME_SAMPLE_RATE);
     this.send({
       type: 'response.output_audio.delta',
-      response_id: response.id,
-      item_id: response.itemId,
-      output_index: 0,
+      response_id: this.response!.id,
+      item_id: audio.id,
+      output_index: audio.outputIndex,
       content_index: 0,
       delta: pcm16ToBase64(frame),
     });
@@ -165,13 +166,14 @@ export class RealtimeTransport implements Transport {
     const text = typeof payload['text'] === 'string' ? payload['text'] : '';
     switch (message.type) {
       case 'assistant_streaming': {
-        const response = this.open();
-        response.transcript += text;
+        const audio = this.openAudio();
+        audio.transcript += text;
+        if (typeof payload['turn'] === 'number') audio.turn ??= payload['turn'];
         this.send({
           type: 'response.output_audio_transcript.delta',
-          response_id: response.id,
-          item_id: response.itemId,
-          output_index: 0,
+          response_id: this.response!.id,
+          item_id: audio.id,
+          output_index: audio.outputIndex,
           content_index: 0,
           delta: text,
         });
@@ -210,11 +212,113 @@ export class RealtimeTransport implements Transport {
   }
 
   close(code: number, reason: string): void {
+    for (const call of this.pendingCalls.values()) call.reject(new Error('the realtime client left'));
     this.socket.close(code, reason);
+  }
+
+  specs(): readonly ToolSpec[] {
+    return this.session.tools;
+  }
+
+  /**
+   * A client tool call: a `function_call` item in the response, which then ends (the client runs the
+   * tool); the output the client sends back with `function_call_output` is the result.
+   */
+  call(call: { id: string; name: string; args: string }, signal: AbortSignal): Promise<string> {
+    const response = this.open();
+    const outputIndex = response.output.length + (response.audio ? 1 : 0);
+    const item = {
+      id: realtimeId('item'),
+      object: 'realtime.item',
+      type: 'function_call',
+      status: 'in_progress',
+      name: call.name,
+      call_id: call.id,
+      arguments: '',
+    };
+    const at = { response_id: response.id, item_id: item.id, output_index: outputIndex, call_id: call.id };
+    this.send({
+      type: 'response.output_item.added',
+      response_id: response.id,
+      output_index: outputIndex,
+      item,
+    });
+    this.send({ type: 'conversation.item.added', previous_item_id: this.lastItem, item });
+    this.lastItem = item.id;
+    this.send({ type: 'response.function_call_arguments.delta', ...at, delta: call.args });
+    this.send({
+      type: 'response.function_call_arguments.done',
+      ...at,
+      name: call.name,
+      arguments: call.args,
+    });
+    const done = { ...item, status: 'completed', arguments: call.args };
+    this.send({
+      type: 'response.output_item.done',
+      response_id: response.id,
+      output_index: outputIndex,
+      item: done,
+    });
+    this.send({ type: 'conversation.item.done', previous_item_id: null, item: done });
+    response.output.push(done);
+    this.finish('completed');
+    return new Promise<string>((resolve, reject) => {
+      const stop = () => {
+        this.pendingCalls.delete(call.id);
+        reject(signal.reason instanceof Error ? signal.reason : new Error('the tool call was cancelled'));
+      };
+      if (signal.aborted) return stop();
+      signal.addEventListener('abort', stop, { once: true });
+      this.pendingCalls.set(call.id, {
+        resolve: (output) => {
+          signal.removeEventListener('abort', stop);
+          resolve(output);
+        },
+        reject,
+      });
+    });
+  }
+
+  private createItem(item: RealtimeClientItem, eventId: string | undefined): void {
+    const id = item.id ?? realtimeId('item');
+    if (item.type === 'function_call_output') {
+      const pending = this.pendingCalls.get(item.call_id);
+      if (!pending)
+        return this.send(
+          realtimeError({
+            code: 'invalid_value',
+            message: `No function call '${item.call_id}' is waiting for its output.`,
+            param: 'item.call_id',
+            ...(eventId ? { eventId } : {}),
+          }),
+        );
+      this.pendingCalls.delete(item.call_id);
+      this.added({ id, type: 'function_call_output', call_id: item.call_id, output: item.output });
+      return pending.resolve(item.output);
+    }
+    this.added({ id, type: 'message', role: item.role, content: item.content });
+    const text = item.content.map((part) => part.text).join(' ');
+    if (item.role === 'user') this.held.push(text);
+    else this.handler?.note?.(item.role, text);
+  }
+
+  /** Typed items no response was asked for (before another, or before the caller spoke) are context. */
+  private noteHeld(): void {
+    for (const text of this.held.splice(0)) this.handler?.note?.('user', text);
+  }
+
+  private added(item: Record<string, unknown> & { id: string }): void {
+    this.send({
+      type: 'conversation.item.added',
+      previous_item_id: this.lastItem,
+      item: { object: 'realtime.item', status: 'completed', ...item },
+    });
+    this.lastItem = item.id;
   }
 
   private turnEvent(payload: Record<string, unknown>): void {
     if (payload['event'] === 'speech_started') {
+      this.noteHeld();
       const itemId = this.newUserItem();
       this.send({
         type: 'input_audio_buffer.speech_started',
@@ -229,36 +333,43 @@ export class RealtimeTransport implements Transport {
         item_id: itemId,
       });
       this.send({ type: 'input_audio_buffer.committed', previous_item_id: this.lastItem, item_id: itemId });
-      this.send({
-        type: 'conversation.item.added',
-        previous_item_id: this.lastItem,
-        item: {
-          id: itemId,
-          object: 'realtime.item',
-          type: 'message',
-          status: 'completed',
-          role: 'user',
-          content: [{ type: 'input_audio', transcript: null }],
-        },
+      this.added({
+        id: itemId,
+        type: 'message',
+        role: 'user',
+        content: [{ type: 'input_audio', transcript: null }],
       });
-      this.lastItem = itemId;
     } else if (payload['event'] === 'barge_in') {
       this.finish('cancelled', this.cancelRequested ? 'client_cancelled' : 'turn_detected');
     }
   }
 
-  /** The response in progress, opened (with its item and content part) if there was none. */
+  /** The response in progress, opened if there was none. */
   private open(): OpenResponse {
     if (this.response) return this.response;
-    const response: OpenResponse = {
-      id: realtimeId('resp'),
-      itemId: realtimeId('item'),
+    const response: OpenResponse = { id: realtimeId('resp'), audio: undefined, output: [] };
+    this.response = response;
+    this.send({
+      type: 'response.created',
+      response: { id: response.id, object: 'realtime.response', status: 'in_progress', output: [] },
+    });
+    return response;
+  }
+
+  /** The response's audio item, opened (with its content part) if there was none. */
+  private openAudio(): AudioItem {
+    const response = this.open();
+    if (response.audio) return response.audio;
+    const audio: AudioItem = {
+      id: realtimeId('item'),
+      outputIndex: response.output.length,
+      turn: undefined,
       transcript: '',
       audioMs: 0,
     };
-    this.response = response;
+    response.audio = audio;
     const item = {
-      id: response.itemId,
+      id: audio.id,
       object: 'realtime.item',
       type: 'message',
       status: 'in_progress',
@@ -266,45 +377,61 @@ export class RealtimeTransport implements Transport {
       content: [],
     };
     this.send({
-      type: 'response.created',
-      response: { id: response.id, object: 'realtime.response', status: 'in_progress', output: [] },
+      type: 'response.output_item.added',
+      response_id: response.id,
+      output_index: audio.outputIndex,
+      item,
     });
-    this.send({ type: 'response.output_item.added', response_id: response.id, output_index: 0, item });
     this.send({ type: 'conversation.item.added', previous_item_id: this.lastItem, item });
     this.send({
       type: 'response.content_part.added',
       response_id: response.id,
-      item_id: response.itemId,
-      output_index: 0,
+      item_id: audio.id,
+      output_index: audio.outputIndex,
       content_index: 0,
       part: { type: 'output_audio', transcript: '' },
     });
-    this.lastItem = response.itemId;
-    return response;
+    this.lastItem = audio.id;
+    return audio;
   }
 
-  /** Ends the response in progress: its audio, transcript, part and item, then `response.done`. */
+  /** Ends the response in progress: its audio item (transcript, part, item), then `response.done`. */
   private finish(status: 'completed' | 'cancelled', reason?: 'turn_detected' | 'client_cancelled'): void {
     const response = this.response;
     if (!response) return;
     this.response = undefined;
     this.cancelRequested = false;
-    this.itemAudioMs.set(response.itemId, response.audioMs);
-    const at = { response_id: response.id, item_id: response.itemId, output_index: 0, content_index: 0 };
-    const part = { type: 'output_audio', transcript: response.transcript };
-    const item = {
-      id: response.itemId,
-      object: 'realtime.item',
-      type: 'message',
-      status: status === 'completed' ? 'completed' : 'incomplete',
-      role: 'assistant',
-      content: [part],
-    };
-    this.send({ type: 'response.output_audio.done', ...at });
-    this.send({ type: 'response.output_audio_transcript.done', ...at, transcript: response.transcript });
-    this.send({ type: 'response.content_part.done', ...at, part });
-    this.send({ type: 'response.output_item.done', response_id: response.id, output_index: 0, item });
-    this.send({ type: 'conversation.item.done', previous_item_id: null, item });
+    const output = [...response.output];
+    const audio = response.audio;
+    if (audio) {
+      this.audioItems.set(audio.id, audio);
+      const at = {
+        response_id: response.id,
+        item_id: audio.id,
+        output_index: audio.outputIndex,
+        content_index: 0,
+      };
+      const part = { type: 'output_audio', transcript: audio.transcript };
+      const item = {
+        id: audio.id,
+        object: 'realtime.item',
+        type: 'message',
+        status: status === 'completed' ? 'completed' : 'incomplete',
+        role: 'assistant',
+        content: [part],
+      };
+      this.send({ type: 'response.output_audio.done', ...at });
+      this.send({ type: 'response.output_audio_transcript.done', ...at, transcript: audio.transcript });
+      this.send({ type: 'response.content_part.done', ...at, part });
+      this.send({
+        type: 'response.output_item.done',
+        response_id: response.id,
+        output_index: audio.outputIndex,
+        item,
+      });
+      this.send({ type: 'conversation.item.done', previous_item_id: null, item });
+      output.splice(audio.outputIndex, 0, item);
+    }
     this.send({
       type: 'response.done',
       response: {
@@ -312,26 +439,32 @@ export class RealtimeTransport implements Transport {
         object: 'realtime.response',
         status,
         status_details: reason ? { type: 'cancelled', reason } : null,
-        output: [item],
+        output,
       },
     });
   }
 
+  /**
+   * The client played `audio_end_ms` of an assistant item: acknowledged, and the history keeps the share
+   * of the item's words that the played share of its audio carried.
+   */
   private truncate(
     itemId: string,
     audioEndMs: number,
     contentIndex: number,
     eventId: string | undefined,
   ): void {
-    const audioMs = this.response?.itemId === itemId ? this.response.audioMs : this.itemAudioMs.get(itemId);
+    const audio = this.response?.audio?.id === itemId ? this.response.audio : this.audioItems.get(itemId);
     const refuse = (message: string, param: string) =>
       this.send(realtimeError({ code: 'invalid_value', message, param, ...(eventId ? { eventId } : {}) }));
-    if (audioMs === undefined) return refuse(`Item '${itemId}' is not an assistant audio item.`, 'item_id');
-    if (audioEndMs > Math.ceil(audioMs))
+    if (audio === undefined) return refuse(`Item '${itemId}' is not an assistant audio item.`, 'item_id');
+    if (audioEndMs > Math.ceil(audio.audioMs))
       return refuse(
-        `audio_end_ms ${audioEndMs} is beyond the item's ${Math.round(audioMs)} ms of audio.`,
+        `audio_end_ms ${audioEndMs} is beyond the item's ${Math.round(audio.audioMs)} ms of audio.`,
         'audio_end_ms',
       );
+    if (audio.turn !== undefined && audio.audioMs > 0)
+      this.handler?.heard?.(audio.turn, Math.floor((audio.transcript.length * audioEndMs) / audio.audioMs));
     this.send({
       type: 'conversation.item.truncated',
       item_id: itemId,
@@ -341,8 +474,8 @@ export class RealtimeTransport implements Transport {
   }
 
   private update(session: RealtimeSessionUpdate, eventId: string | undefined): void {
-    // rtvoice's agents, voices and turn detection are its own: the settings are kept and reported back.
-    if (session.instructions !== undefined) this.session['instructions'] = session.instructions;
+    // rtvoice's agents, voices and turn detection are its own: instructions are kept and reported back,
+    // and tools are the client's, for an LLM agent to call.
     if (session.output_modalities?.includes('text') && !session.output_modalities.includes('audio')) {
       this.send(
         realtimeError({
@@ -354,7 +487,19 @@ export class RealtimeTransport implements Transport {
       );
       return;
     }
-    this.send({ type: 'session.updated', session: this.session });
+    if (session.instructions !== undefined) this.session['instructions'] = session.instructions;
+    if (session.tools !== undefined)
+      this.session.tools = session.tools.map(({ name, description, parameters }) => ({
+        name,
+        description: description ?? '',
+        parameters: parameters ?? { type: 'object', properties: {} },
+      }));
+    this.send({ type: 'session.updated', session: this.sessionView() });
+  }
+
+  /** The session as the protocol shows it: tools in its flat shape. */
+  private sessionView(): Record<string, unknown> {
+    return { ...this.session, tools: this.session.tools.map((tool) => ({ type: 'function', ...tool })) };
   }
 
   private newUserItem(): string {
