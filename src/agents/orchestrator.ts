@@ -155,10 +155,11 @@ export class Orchestrator {
 
   /**
    * Keeps of a turn's speech only what the caller heard (barge-in): `heardChars` counts characters of
-   * the turn's spoken text, the `text` events joined.
+   * the turn's spoken text, the `text` events joined. Saved at once: the turn's stream may be over.
    */
   recordHeard(memo: MemoManager, turn: number, heardChars: number): void {
     memo.truncateSpoken(turn, heardChars);
+    memo.schedulePersist();
   }
 
   /** The call is over. */

@@ -60,6 +60,8 @@ export class MemoManager {
   private dirtyWhilePersisting = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
+  /** How much of each recently cut turn the caller heard, for messages of it recorded after the cut. */
+  private readonly heardLimits = new Map<number, number>();
 
   private constructor(sessionId: string, store: SessionStore, base: SessionRecord, options: MemoOptions) {
     this.sessionId = sessionId;
@@ -130,15 +132,15 @@ export class MemoManager {
     content: string,
     meta?: ChatMessage['meta'],
   ): void {
-    this.change({
-      type: 'append',
-      agent: agent ?? DEFAULT_AGENT,
-      message: { role, content, ...(meta ? { meta } : {}) },
-    });
+    this.appendMessage(agent ?? DEFAULT_AGENT, { role, content, ...(meta ? { meta } : {}) });
   }
 
+  /** A spoken message of a turn already cut by barge-in (an LLM stream recorded after the cut) is cut too. */
   appendMessage(agent: string, message: ChatMessage): void {
-    this.change({ type: 'append', agent, message });
+    const turn = message.meta?.turn;
+    const heard = typeof turn === 'number' ? this.heardLimits.get(turn) : undefined;
+    const kept = heard === undefined ? message : truncateMessage(message, turn as number, heard);
+    if (kept) this.change({ type: 'append', agent, message: kept });
   }
 
   /**
@@ -147,7 +149,10 @@ export class MemoManager {
    * the part from `heardChars` on is cut, at a word boundary, and the message marked `interrupted`.
    */
   truncateSpoken(turn: number, heardChars: number): void {
-    this.change({ type: 'truncate', turn, heardChars: Math.max(0, Math.floor(heardChars)) });
+    const heard = Math.min(this.heardLimits.get(turn) ?? Infinity, Math.max(0, Math.floor(heardChars)));
+    this.heardLimits.set(turn, heard);
+    for (const earlier of this.heardLimits.keys()) if (earlier < turn - 8) this.heardLimits.delete(earlier);
+    this.change({ type: 'truncate', turn, heardChars: heard });
   }
 
   /** The agent's thread as the prompt should see it (trimmed to the budget). */

@@ -31,8 +31,8 @@ export interface CallHandler extends CallLifecycle {
   cancel(): void;
   /** Context the far end adds to the conversation without asking for an answer (a realtime client's items). */
   note?(role: 'user' | 'assistant' | 'system', text: string): void;
-  /** The far end says the caller heard only `chars` characters of `turn`'s speech (a realtime truncate). */
-  heard?(turn: number, chars: number): void;
+  /** The far end played `turn`'s speech only up to this output-stream position (a realtime truncate). */
+  heardUntil?(turn: number, positionMs: number): void;
 }
 
 /** What ACS's transcription stream feeds a call: ACS recognises, the handler reads its results. */
@@ -101,7 +101,8 @@ export interface TransportKind<T extends CallTransport<never> = Transport> {
   ids(request: UpgradeRequest): RequestedIds;
   /** How the connection is registered (who gets envelopes through it). */
   connection(ids: { callId: string | undefined; sessionId: string }): ConnectionInfo;
-  open(socket: WebSocket, outlet: TransportOutlet): T;
+  /** The call's socket as this protocol's transport; `ids` are the call's, resolved. */
+  open(socket: WebSocket, outlet: TransportOutlet, ids: { sessionId: string }): T;
 }
 
 /** Where a transport sends what is not audio, and reports messages it could not read. */

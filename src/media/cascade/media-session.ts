@@ -148,10 +148,11 @@ export class MediaSession implements CallHandler {
     memo.schedulePersist();
   }
 
-  heard(turn: number, chars: number): void {
+  heardUntil(turn: number, positionMs: number): void {
+    const { pacer } = this;
+    if (!pacer) return;
     const { orchestrator, memo } = this.deps;
-    orchestrator.recordHeard(memo, turn, chars);
-    memo.schedulePersist();
+    orchestrator.recordHeard(memo, turn, pacer.heardChars(turn, positionMs));
   }
 
   farewell(message: string): void {

@@ -114,7 +114,8 @@ export class OutputPacer implements PacingListener {
     this.queue.length = 0;
     this.framer.flush();
     this.enqueuedMs = this.sentMs;
-    this.spans = [];
+    // What was sent stays mapped to its words: a far end may later say how much of it it played.
+    this.spans = this.spans.filter((span) => span.outStart < this.sentMs);
     this.playbackEnd = this.now();
     this.run = { outStart: this.sentMs, wallStart: this.playbackEnd };
     this.held = false;

@@ -72,11 +72,15 @@ function callRoute<H extends CallLifecycle, T extends CallTransport<H>>(
         count: (reason) => services.metrics.mediaBadMessages.inc({ transport: kind.name, reason }),
         close: (reason) => socket.close(CALL_CLOSE.invalidData, reason.slice(0, 120)),
       });
-      const transport = kind.open(socket, {
-        publish: (message) => services.bus.publish(message),
-        bad: (reason, detail) => guard.bad(reason, detail),
-        good: () => guard.good(),
-      });
+      const transport = kind.open(
+        socket,
+        {
+          publish: (message) => services.bus.publish(message),
+          bad: (reason, detail) => guard.bad(reason, detail),
+          good: () => guard.good(),
+        },
+        ids,
+      );
       return withLogContext(context, () =>
         serveCall({
           services,

@@ -17,10 +17,11 @@ import {
   type RealtimeSessionUpdate,
 } from './realtime-codec.ts';
 
-/** An assistant audio item: what was sent of it, for truncation, and the turn its words belong to. */
+/** An assistant audio item: where it starts in the output stream, what was sent of it, and its turn. */
 interface AudioItem {
   readonly id: string;
   readonly outputIndex: number;
+  streamStart: number | undefined;
   turn: number | undefined;
   transcript: string;
   audioMs: number;
@@ -67,15 +68,18 @@ export class RealtimeTransport implements Transport, ClientTools {
   private userItem: string | undefined;
   private lastItem: string | null = null;
   private cancelRequested = false;
+  /** Milliseconds of agent audio sent: the output-stream position. */
+  private streamMs = 0;
   /** Server event ids: the session's id and a count (50 audio events a second need no random bytes each). */
   private readonly eventPrefix = `${realtimeId('event')}_`;
   private events = 0;
 
-  constructor(socket: WebSocket, outlet: TransportOutlet) {
+  /** `sessionId`: rtvoice's session, the realtime session's id (its history is readable by that id). */
+  constructor(socket: WebSocket, outlet: TransportOutlet, sessionId: string) {
     this.socket = socket;
     this.outlet = outlet;
     this.session = {
-      id: realtimeId('sess'),
+      id: sessionId,
       object: 'realtime.session',
       type: 'realtime',
       model: 'rtvoice',
@@ -146,7 +150,10 @@ export class RealtimeTransport implements Transport, ClientTools {
 
   sendAudio(frame: Pcm16): void {
     const audio = this.openAudio();
-    audio.audioMs += durationMs(frame.length, REALTIME_SAMPLE_RATE);
+    const ms = durationMs(frame.length, REALTIME_SAMPLE_RATE);
+    audio.streamStart ??= this.streamMs;
+    audio.audioMs += ms;
+    this.streamMs += ms;
     this.send({
       type: 'response.output_audio.delta',
       response_id: this.response!.id,
@@ -363,6 +370,7 @@ export class RealtimeTransport implements Transport, ClientTools {
     const audio: AudioItem = {
       id: realtimeId('item'),
       outputIndex: response.output.length,
+      streamStart: undefined,
       turn: undefined,
       transcript: '',
       audioMs: 0,
@@ -444,10 +452,7 @@ export class RealtimeTransport implements Transport, ClientTools {
     });
   }
 
-  /**
-   * The client played `audio_end_ms` of an assistant item: acknowledged, and the history keeps the share
-   * of the item's words that the played share of its audio carried.
-   */
+  /** The client played `audio_end_ms` of an assistant item: acknowledged, and the history keeps that much. */
   private truncate(
     itemId: string,
     audioEndMs: number,
@@ -463,8 +468,8 @@ export class RealtimeTransport implements Transport, ClientTools {
         `audio_end_ms ${audioEndMs} is beyond the item's ${Math.round(audio.audioMs)} ms of audio.`,
         'audio_end_ms',
       );
-    if (audio.turn !== undefined && audio.audioMs > 0)
-      this.handler?.heard?.(audio.turn, Math.floor((audio.transcript.length * audioEndMs) / audio.audioMs));
+    if (audio.turn !== undefined && audio.streamStart !== undefined)
+      this.handler?.heardUntil?.(audio.turn, audio.streamStart + audioEndMs);
     this.send({
       type: 'conversation.item.truncated',
       item_id: itemId,
@@ -523,5 +528,5 @@ export const REALTIME: TransportKind<RealtimeTransport> = {
   route: CALL_ROUTES.realtime,
   ids: ({ query }) => ({ sessionId: single(query['session_id']) }),
   connection: () => ({ clientType: 'media', route: CALL_ROUTES.realtime }),
-  open: (socket, outlet) => new RealtimeTransport(socket, outlet),
+  open: (socket, outlet, ids) => new RealtimeTransport(socket, outlet, ids.sessionId),
 };

@@ -7,27 +7,52 @@ import { concatPcm16, pcm16ToBase64 } from '../../../src/audio/pcm.ts';
 import { createResampler } from '../../../src/audio/resampler.ts';
 import type { RunningServer } from '../../../src/server/server.ts';
 import { callerSpeech, startMediaServer } from '../../helpers/media.ts';
+import {
+  startChatCompletionsSimulator,
+  textReply,
+  toolCallReply,
+  type ChatCompletionsSimulator,
+} from '../../helpers/simulators/chat-completions.ts';
 import { tlsFront } from '../../helpers/tls-front.ts';
+import { thread } from '../../helpers/media.ts';
 import { until } from '../../helpers/wait.ts';
 
 const KEY = 'sk-rtvoice-test';
 let server: RunningServer;
 let front: Awaited<ReturnType<typeof tlsFront>>;
+// A second rtvoice whose agents are LLM agents (an OpenAI-compatible simulator answers): they can call
+// the tools a realtime client declares.
+let llm: ChatCompletionsSimulator;
+let llmServer: RunningServer;
+let llmFront: Awaited<ReturnType<typeof tlsFront>>;
 beforeAll(async () => {
-  server = await startMediaServer({ AUTH_MODE: 'apikey', API_KEYS: KEY });
-  front = await tlsFront(Number(new URL(server.url).port));
+  llm = await startChatCompletionsSimulator();
+  [server, llmServer] = await Promise.all([
+    startMediaServer({ AUTH_MODE: 'apikey', API_KEYS: KEY }),
+    startMediaServer({
+      AUTH_MODE: 'apikey',
+      API_KEYS: KEY,
+      AGENT_ENGINE: 'llm',
+      OPENAI_BASE_URL: llm.baseUrl,
+      LLM_MODEL: 'sim-model',
+    }),
+  ]);
+  [front, llmFront] = await Promise.all([
+    tlsFront(Number(new URL(server.url).port)),
+    tlsFront(Number(new URL(llmServer.url).port)),
+  ]);
 });
 afterAll(async () => {
-  await server.close();
-  await front.close();
+  await Promise.all([server.close(), llmServer.close()]);
+  await Promise.all([front.close(), llmFront.close(), llm.close()]);
 });
 
 type ServerEvent = { type: string } & Record<string, unknown>;
 
 /** The official SDK's realtime client, connected to rtvoice's /v1/realtime, with every event it received. */
-async function connect(apiKey = KEY) {
-  const client = new OpenAI({ apiKey, baseURL: `${front.url}/v1` });
-  const rt = new OpenAIRealtimeWS({ model: 'rtvoice', options: { ca: front.ca } }, client);
+async function connect(apiKey = KEY, to = front) {
+  const client = new OpenAI({ apiKey, baseURL: `${to.url}/v1` });
+  const rt = new OpenAIRealtimeWS({ model: 'rtvoice', options: { ca: to.ca } }, client);
   const events: ServerEvent[] = [];
   const errors: unknown[] = [];
   rt.on('event', (event) => events.push(event as unknown as ServerEvent));
@@ -153,6 +178,96 @@ describe("rtvoice's /v1/realtime with the official openai SDK realtime client", 
       status: 'cancelled',
       status_details: { type: 'cancelled', reason: 'client_cancelled' },
     });
+    rt.close();
+  }, 60_000);
+
+  it("lets an LLM agent call the client's function, answers with its output, and cuts the history at a truncate", async () => {
+    const { rt, events, errors, waitFor } = await connect(KEY, llmFront);
+    const sessionId = String(
+      (await waitFor('session.created', 0))?.['session'] && (events[0]!['session'] as { id: string }).id,
+    );
+    const weather = {
+      type: 'function' as const,
+      name: 'get_weather',
+      description: 'The weather in a city now.',
+      parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+    };
+    rt.send({ type: 'session.update', session: { type: 'realtime', tools: [weather] } });
+    expect((await waitFor('session.updated', 0))?.['session']).toMatchObject({ tools: [weather] });
+    await until(() => completed(events).length === 1, 15_000); // the greeting (a template: no LLM)
+
+    const answer = 'It is sunny in Paris, twenty degrees, with a light breeze from the west all afternoon.';
+    llm.script(toolCallReply([{ name: 'get_weather', arguments: { city: 'Paris' } }]), textReply(answer));
+    await speak(rt, 'What is the weather in Paris?');
+    const call = await waitFor('response.function_call_arguments.done', 0);
+    expect(call).toMatchObject({ name: 'get_weather', call_id: expect.any(String) });
+    expect(JSON.parse(String(call?.['arguments']))).toEqual({ city: 'Paris' });
+    // The model saw the client's tool beside the agent's own.
+    const offered = llm.requests[0]?.body?.tools?.map((t) => t.function.name) ?? [];
+    expect(offered).toContain('get_weather');
+    expect(offered).toContain('authenticate_caller');
+    // The response ends with the call (the client runs it); the answer waits for the output.
+    await until(() => completed(events).length === 2, 5000);
+    const done = events.filter((e) => e.type === 'response.done')[1]?.['response'] as {
+      output: { type: string; call_id?: string }[];
+    };
+    expect(done.output.map((o) => o.type)).toContain('function_call');
+    expect(llm.requests).toHaveLength(1);
+
+    rt.send({
+      type: 'conversation.item.create',
+      item: {
+        type: 'function_call_output',
+        call_id: String(call?.['call_id']),
+        output: JSON.stringify({ sky: 'sunny', celsius: 20 }),
+      },
+    });
+    rt.send({ type: 'response.create' });
+    const deltas = (type: string) => events.filter((e) => e.type === type);
+    const transcriptOf = (item: unknown) =>
+      deltas('response.output_audio_transcript.delta')
+        .filter((e) => e['item_id'] === item)
+        .map((e) => e['delta'])
+        .join('');
+    let itemId: unknown;
+    await until(() => {
+      itemId = deltas('response.output_audio_transcript.delta')
+        .map((e) => e['item_id'])
+        .find((item) => transcriptOf(item).startsWith('It is sunny'));
+      return itemId !== undefined;
+    }, 15_000);
+    const toolMessage = llm.requests[1]?.body?.messages.find((m) => m.role === 'tool');
+    expect(toolMessage).toMatchObject({
+      tool_call_id: call?.['call_id'],
+      content: JSON.stringify({ sky: 'sunny', celsius: 20 }),
+    });
+
+    // The client cancels after 1.6 s of the answer arrived: rtvoice keeps what its playback clock says
+    // was heard. Then the client says it played only 1 s of it: the history keeps that much.
+    await until(
+      () => deltas('response.output_audio.delta').filter((e) => e['item_id'] === itemId).length >= 80,
+      15_000,
+    );
+    rt.send({ type: 'response.cancel' });
+    await until(() => completed(events).length === 3, 5000);
+    const answerIn = async () =>
+      (await thread(llmServer, sessionId, 'AuthAgent')).find((m) => m.content.startsWith('It is'))?.content;
+    await until(async () => ((await answerIn())?.length ?? 99) < answer.length, 5000);
+    const afterCancel = (await answerIn())!;
+    expect(afterCancel.length).toBeLessThan(answer.length);
+    expect(answer.startsWith(afterCancel)).toBe(true);
+    rt.send({
+      type: 'conversation.item.truncate',
+      item_id: String(itemId),
+      content_index: 0,
+      audio_end_ms: 1000,
+    });
+    await waitFor('conversation.item.truncated', 0);
+    await until(async () => ((await answerIn())?.length ?? 0) < afterCancel.length, 5000);
+    const afterTruncate = (await answerIn())!;
+    expect(afterTruncate.length).toBeLessThan(afterCancel.length);
+    expect(afterTruncate).toMatch(/^It is/);
+    expect(errors).toEqual([]);
     rt.close();
   }, 60_000);
 

@@ -171,4 +171,22 @@ describe('MemoManager.truncateSpoken', () => {
     const input: UserInput = { kind: 'text', text: 'x' };
     expect(input.kind).toBe('text');
   });
+
+  it('cuts a message of the turn recorded after the cut (an LLM stream ending after barge-in)', async () => {
+    const memo = await newMemo();
+    memo.truncateSpoken(3, 12);
+    memo.appendMessage('A', {
+      role: 'assistant',
+      content: 'It is sunny in Paris today.',
+      meta: { turn: 3, spoken_from: 0 },
+    });
+    memo.appendMessage('A', { role: 'assistant', content: 'Unheard.', meta: { turn: 3, spoken_from: 28 } });
+    memo.appendMessage('A', { role: 'assistant', content: 'Next turn.', meta: { turn: 4, spoken_from: 0 } });
+    // A later, larger figure for the same turn does not bring words back.
+    memo.truncateSpoken(3, 20);
+    expect(memo.history('A').map((m) => [m.content, m.meta?.interrupted])).toEqual([
+      ['It is sunny', true],
+      ['Next turn.', undefined],
+    ]);
+  });
 });
