@@ -190,9 +190,29 @@ export class RealtimeSession {
     return status;
   }
 
-  /** The service ends the session (a fault, or its time limit). */
+  /** The service ends the session (a fault). */
   close(code = 1011, reason = 'server error'): void {
     this.socket.close(code, reason);
+  }
+
+  /** The session reached the service's time limit: the error the services send, then the close. */
+  expire(): void {
+    this.send({
+      type: 'error',
+      error: {
+        type: 'invalid_request_error',
+        code: 'session_expired',
+        message: 'Your session hit the maximum duration of 30 minutes.',
+        param: null,
+        event_id: null,
+      },
+    });
+    this.socket.close(1000, 'session expired');
+  }
+
+  /** Whether the client closed the session (or the service did). */
+  get closed(): boolean {
+    return this.socket.readyState === WebSocket.CLOSED || this.socket.readyState === WebSocket.CLOSING;
   }
 
   private receive(event: Json): void {

@@ -8,6 +8,7 @@ import { TokenIssuer } from '../../../src/telephony/simulator/token-issuer.ts';
 import { spawnRedisServer } from '../../helpers/redis.ts';
 import { capturingLogger, testConfig } from '../../helpers/server.ts';
 import { AzureTtsSimulator } from '../../helpers/simulators/azure-tts.ts';
+import { RealtimeServiceSimulator } from '../../helpers/simulators/realtime-service.ts';
 import {
   startChatCompletionsSimulator,
   textReply,
@@ -42,6 +43,7 @@ let entra: Awaited<ReturnType<typeof localEntra>>;
 let redis: Awaited<ReturnType<typeof spawnRedisServer>>;
 let llm: ChatCompletionsSimulator;
 let tts: AzureTtsSimulator;
+let realtime: RealtimeServiceSimulator;
 let server: RunningServer;
 
 beforeAll(async () => {
@@ -56,6 +58,7 @@ beforeAll(async () => {
   llm = await startChatCompletionsSimulator({ azureBearerToken: entra.tokens.cognitiveServices });
   tts = new AzureTtsSimulator('no-key-accepted', entra.tokens.cognitiveServices);
   const ttsUrl = await tts.start();
+  realtime = await RealtimeServiceSimulator.start('preview');
   server = await startServer(
     testConfig({
       REDIS_URL: redis.url,
@@ -65,6 +68,10 @@ beforeAll(async () => {
       STT_PROVIDER: 'null',
       TTS_PROVIDER: 'azure',
       AZURE_SPEECH_ENDPOINT: ttsUrl,
+      // A Voice Live resource behind a custom domain: Entra ID said outright (*.azure.com hosts get it by default).
+      VOICE_LIVE_URL: realtime.url,
+      VOICE_LIVE_AUTH: 'entra',
+      VOICE_LIVE_DIALECT: 'preview',
     }),
     capturingLogger('silent').log,
     undefined,
@@ -73,11 +80,11 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server.close();
-  await Promise.all([llm.close(), tts.stop(), redis.stop()]);
+  await Promise.all([llm.close(), tts.stop(), redis.stop(), realtime.close()]);
 });
 
 describe('keyless access to Azure, with a local issuer standing in for Entra ID', () => {
-  it('reaches Redis, Azure OpenAI and Azure Speech with Entra ID tokens and no key', async () => {
+  it('reaches Redis, Azure OpenAI, Azure Speech and Voice Live with Entra ID tokens and no key', async () => {
     await until(async () => (await fetch(`${server.url}/api/v1/readiness`)).status === 200, 10_000);
 
     llm.respondWith(() => textReply('Your policy covers roadside assistance.'));
@@ -110,6 +117,9 @@ describe('keyless access to Azure, with a local issuer standing in for Entra ID'
     }
     expect(tts.requests.length).toBeGreaterThan(0);
     for (const request of tts.requests) expect(request.headers['ocp-apim-subscription-key']).toBeUndefined();
+    // The Voice Live session connected ahead came with the identity's token too.
+    await until(() => realtime.credentials.length > 0, 5000);
+    expect(realtime.credentials[0]).toBe(entra.tokens.cognitiveServices);
     expect(new Set(entra.scopes)).toEqual(
       new Set(['https://redis.azure.com/.default', 'https://cognitiveservices.azure.com/.default']),
     );

@@ -187,9 +187,25 @@ describe('loadConfig', () => {
     ).toEqual({
       url: 'ws://127.0.0.1:9/v1/realtime',
       apiKey: undefined,
+      auth: 'none',
       dialect: 'ga',
       poolWarm: 1,
+      rolloverMs: 1_680_000,
     });
+  });
+
+  it('reaches a realtime service with its key, with Entra ID on Azure hosts without one, or as told', () => {
+    const azure = 'wss://res.services.ai.azure.com/voice-live/realtime?api-version=2025-10-01&model=gpt-4o';
+    const auth = (env: Record<string, string>) => load({ VOICE_LIVE_URL: azure, ...env }).voiceLive?.auth;
+    expect(auth({})).toBe('entra');
+    expect(auth({ VOICE_LIVE_API_KEY: 'k' })).toBe('key');
+    expect(auth({ VOICE_LIVE_AUTH: 'none' })).toBe('none');
+    expect(
+      load({ VOICE_LIVE_URL: 'wss://api.openai.com/v1/realtime?model=gpt-realtime' }).voiceLive?.auth,
+    ).toBe('none');
+    expect(problemsOf({ VOICE_LIVE_URL: azure, VOICE_LIVE_AUTH: 'key' })).toEqual([
+      'VOICE_LIVE_AUTH: key needs VOICE_LIVE_API_KEY; set it, or VOICE_LIVE_AUTH=entra for keyless Azure access',
+    ]);
   });
 
   it('masks credentials when describing itself for the log', () => {

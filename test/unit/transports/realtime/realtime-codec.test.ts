@@ -34,6 +34,28 @@ describe('the OpenAI Realtime codec (GA dialect) of /v1/realtime', () => {
         }),
       ),
     ).not.toBeInstanceOf(RealtimeParseError);
+    // The client's tools, and context items of each role.
+    expect(
+      parseRealtimeClientEvent(
+        JSON.stringify({
+          type: 'session.update',
+          session: { tools: [{ type: 'function', name: 'get_weather', parameters: { type: 'object' } }] },
+        }),
+      ),
+    ).not.toBeInstanceOf(RealtimeParseError);
+    for (const [role, type] of [
+      ['assistant', 'output_text'],
+      ['system', 'input_text'],
+      ['assistant', 'text'],
+    ])
+      expect(
+        parseRealtimeClientEvent(
+          JSON.stringify({
+            type: 'conversation.item.create',
+            item: { type: 'message', role, content: [{ type, text: 'Earlier words.' }] },
+          }),
+        ),
+      ).not.toBeInstanceOf(RealtimeParseError);
   });
 
   it('turns each malformed event into the protocol error, with the field at fault and the event id', () => {
@@ -56,6 +78,16 @@ describe('the OpenAI Realtime codec (GA dialect) of /v1/realtime', () => {
         '{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[]}}',
         'invalid_value',
         'item.content',
+      ],
+      [
+        '{"type":"conversation.item.create","item":{"type":"message","role":"tool","content":[{"type":"input_text","text":"x"}]}}',
+        'invalid_value',
+        'item.role',
+      ],
+      [
+        '{"type":"session.update","session":{"tools":[{"type":"function","name":"has spaces"}]}}',
+        'invalid_value',
+        'session.tools.0.name',
       ],
     ];
     for (const [text, code, param] of cases) {
