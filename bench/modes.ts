@@ -1,6 +1,7 @@
 // npm run bench:modes — the same phone conversation in each streaming mode, measured from the caller's
-// side against the ACS simulator: calls placed through the API, answered by the demo's flow agent, three
-// caller turns each (real speech, flite's kal16 voice). In media mode rtvoice hears the audio (VAD,
+// side against the ACS simulator: calls placed through the API, answered by the demo's flow agent, the
+// whole insurance demo each (real speech, flite's kal16 voice: name, ZIP code, a claim reported, filed, and
+// the agent hangs up). In media mode rtvoice hears the audio (VAD,
 // pocketsphinx) and speaks (flite); in transcription mode the simulated ACS recognises (pocketsphinx, after
 // a simulated 500 ms end-of-phrase silence) and speaks (flite, PlayStarted when the audio is ready); in
 // voice_live mode rtvoice hands the audio to a realtime service, here a second `rtvoice serve` whose
@@ -21,6 +22,11 @@ const lines = Object.values(
     name: 'My name is Alice Brown.',
     zip: 'Six oh six oh one.',
     intent: 'I want to report a claim.',
+    date: 'Yesterday.',
+    description: 'A tree fell on my car.',
+    injuries: 'No one.',
+    confirm: 'Yes.',
+    done: 'Not really.',
   }),
 );
 
@@ -48,6 +54,8 @@ interface Figures {
   finalToPlay: number[];
   /** Transcription mode: play asked → PlayStarted (simulated ACS text to speech). */
   playStart: number[];
+  /** Calls the agent ended itself: the demo went to its end. */
+  completed: number;
 }
 const figures = (): Figures => ({
   greeting: [],
@@ -55,6 +63,7 @@ const figures = (): Figures => ({
   recognition: [],
   finalToPlay: [],
   playStart: [],
+  completed: 0,
 });
 
 async function place(mode: 'media' | 'transcription' | 'voice_live'): Promise<string> {
@@ -80,11 +89,22 @@ async function audioCall(mode: 'media' | 'voice_live', into: Figures): Promise<v
     await line.say(audio);
     await settle();
   }
-  await acs.callerHangsUp(callId);
+  await hangUpUnlessEnded(callId, into);
   const record = await line.done;
   if (record.greetingTtfbMs !== undefined) into.greeting.push(record.greetingTtfbMs);
   for (const turn of record.turns)
     if (turn.voiceToVoiceMs !== undefined) into.voiceToVoice.push(turn.voiceToVoiceMs);
+}
+
+/** The demo ends with the agent's goodbye and hang-up; a call still up after it is the caller's to end. */
+async function hangUpUnlessEnded(callId: string, into: Figures): Promise<void> {
+  const call = acs.calls.get(callId)!;
+  for (const deadline = performance.now() + 10_000; performance.now() < deadline; await sleep(50))
+    if (call.state === 'disconnected') {
+      into.completed += 1;
+      return;
+    }
+  await acs.callerHangsUp(callId);
 }
 
 /** Until ACS played everything asked of it and nothing new came for 800 ms. */
@@ -120,7 +140,7 @@ async function transcriptionCall(into: Figures): Promise<void> {
     into.finalToPlay.push(reply.requestedAt - phrase.finalSentAt);
     into.playStart.push(reply.startedAt - reply.requestedAt);
   }
-  await acs.callerHangsUp(callId);
+  await hangUpUnlessEnded(callId, into);
 }
 
 const media = figures();
@@ -155,6 +175,10 @@ printTable('the same conversation in each mode (caller side)', [
     value: `${p(voiceLive.voiceToVoice)} (${voiceLive.voiceToVoice.length} turns)`,
   },
   { metric: 'voice_live: greeting after the stream opens', value: p(voiceLive.greeting) },
+  {
+    metric: 'calls the agent ended (demo completed): media / transcription / voice_live',
+    value: `${media.completed} / ${transcription.completed} / ${voiceLive.completed} of ${CALLS}`,
+  },
   { metric: 'server event-loop lag p99', value: `≤ ${fmt(lagP99 * 1000, 0)} ms (histogram bound)` },
 ]);
 

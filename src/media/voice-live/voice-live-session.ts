@@ -531,16 +531,30 @@ export class VoiceLiveSession implements CallHandler {
   }
 
   /**
-   * The service ended the session mid-call: the caller hears why (the local speech stack says it), the
-   * session records it, and a phone call goes to a person (ACS_TRANSFER_NUMBER) or ends; a socket closes.
+   * The service ended the session mid-call: an expired one is replaced, a normal closure ends the call;
+   * otherwise the caller hears why (the local speech stack says it), the session records it, and a phone
+   * call goes to a person (ACS_TRANSFER_NUMBER) or ends; a socket closes.
    */
   private async serviceClosed(code: number, reason: string): Promise<void> {
     if (this.closed) return;
     const age = performance.now() - (this.service?.openedAt ?? 0);
     if (this.expired || age >= this.deps.service.rolloverMs) return this.rollover('expired');
+    if (code === 1000) return this.serviceEnded(reason);
     const why = `the voice live service closed the session (${code}${reason ? `: ${reason}` : ''})`;
     this.deps.log.error({ code, reason }, 'voice live service closed mid-call');
     await this.lost(why);
+  }
+
+  /**
+   * The service closed the session normally, not for its age (another rtvoice's agent ended its call): the
+   * last words play out, then the call ends as the agent ending it would.
+   */
+  private async serviceEnded(reason: string): Promise<void> {
+    const why = `the voice live service ended the conversation${reason ? ` (${reason})` : ''}`;
+    this.deps.log.info({ reason }, 'voice live service ended the conversation');
+    this.deps.memo.setContext('voice_live_ended', why);
+    if (this.pacer) await Promise.race([this.pacer.drained(), sleep(FALLBACK_MAX_MS)]);
+    if (!this.closed) await this.endCall('completed');
   }
 
   /** The call cannot go on with the service: see serviceClosed. */

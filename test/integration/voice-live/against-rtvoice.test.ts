@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Envelope } from '../../../src/connections/envelope.ts';
 import type { RunningServer } from '../../../src/server/server.ts';
+import type { AcsSimulator } from '../../../src/telephony/simulator/acs-simulator.ts';
 import {
   callerSpeech,
   exchange,
@@ -9,21 +10,28 @@ import {
   thread,
   watchSession,
 } from '../../helpers/media.ts';
+import { ACS_NUMBER, CALLER, callRecordOf, startPhoneSystem } from '../../helpers/telephony.ts';
 import { until } from '../../helpers/wait.ts';
 
 // VOICE_LIVE mode fully offline: server A hands its calls to server B's /v1/realtime, which runs the local
 // cascade; A paces B's audio to the caller, keeps both sides' transcripts and handles barge-in.
 let far: RunningServer;
 let near: RunningServer;
+// A phone system (ACS simulator) whose calls go voice_live to the same far rtvoice.
+let acs: AcsSimulator;
+let phone: RunningServer;
+let closePhone: () => Promise<void>;
 beforeAll(async () => {
   far = await startMediaServer();
-  near = await startMediaServer({
+  const service = {
     ACS_STREAMING_MODE: 'voice_live',
     VOICE_LIVE_URL: `${far.url.replace('http', 'ws')}/v1/realtime?model=rtvoice`,
-  });
+  };
+  near = await startMediaServer(service);
+  ({ acs, server: phone, close: closePhone } = await startPhoneSystem(service));
 });
 afterAll(async () => {
-  await near.close();
+  await Promise.all([near.close(), closePhone()]);
   await far.close();
 });
 
@@ -81,4 +89,40 @@ describe('voice_live mode against another rtvoice’s /v1/realtime (offline)', (
     await caller.hangup();
     watcher.close();
   }, 60_000);
+
+  it('completes the insurance demo on a phone call, offline: verified, a claim filed, and the agent hangs up', async () => {
+    const rang = await acs.ringIn(`${phone.url}/api/v1/calls/answer`, { from: CALLER, to: ACS_NUMBER });
+    const [answered] = rang.body['answered'] as { call_connection_id: string; session_id: string }[];
+    const { call_connection_id: callId, session_id: sessionId } = answered!;
+    const line = await acs.lineOf(callId);
+    expect((await line.waitForAgentSpeech({ timeoutMs: 8000 })).ok).toBe(true);
+    expect((await line.waitForAgentSilence({ silenceMs: 700, timeoutMs: 15_000 })).ok).toBe(true);
+    const said = async () => (await thread(phone, sessionId, 'AuthAgent')).map((m) => m.content);
+    const turns: [string, RegExp][] = [
+      ['My name is Alice Brown.', /ZIP code/],
+      ['Six oh six oh one.', /verified/],
+      ['I want to report a claim.', /When did it happen/],
+      ['Yesterday.', /what happened/],
+      ['A tree fell on my car.', /anyone injured/],
+      ['No one.', /Shall I file the claim/], // a bare "No." is too short for pocketsphinx to hear reliably
+      ['Yes.', /anything else/i],
+    ];
+    for (const [words, reply] of turns) {
+      const before = (await said()).length;
+      await exchange(line, await callerSpeech(words));
+      // The claim is filed between two replies: wait for the words the turn ends with.
+      await until(async () => (await said()).slice(before).some((text) => reply.test(text)), 8000);
+      expect((await said()).slice(before).join(' | '), `after "${words}"`).toMatch(reply);
+      expect((await line.waitForAgentSilence({ silenceMs: 700, timeoutMs: 15_000 })).ok).toBe(true);
+    }
+    expect((await said()).join(' ')).toMatch(/Your claim number is/);
+    // "No, thank you." is heard as "yeah thank you" through the yes/no grammar: see issue 18.
+    await line.say(await callerSpeech('Not really.'));
+    await until(async () => (await callRecordOf(phone, sessionId))?.state === 'disconnected', 20_000);
+    expect((await said()).at(-1)).toMatch(/Goodbye/i);
+    const record = await callRecordOf(phone, sessionId);
+    expect(record).toMatchObject({ state: 'disconnected', hangUpBy: 'agent' });
+    const memory = (await phone.services.sessions.store.load(sessionId))?.corememory ?? {};
+    expect(String(memory['voice_live_ended'])).toMatch(/ended the conversation/);
+  }, 120_000);
 });
