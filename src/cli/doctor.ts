@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
 import { ConfigError, loadConfig, maskUrl, type Config } from '../config/config.ts';
-import { AzureCredentials } from '../azure-credentials.ts';
+import { AZURE_SCOPES, AzureCredentials } from '../azure-credentials.ts';
 import { errorMessage } from '../errors.ts';
+import { RealtimeService } from '../media/voice-live/realtime-service.ts';
 import {
   aptInstallCommand,
   executable,
@@ -39,6 +40,7 @@ export async function doctor(): Promise<number> {
       ...authentication(config),
       ...transcription(config),
       await checkRedis(config),
+      ...(await checkVoiceLive(config)),
       await checkPort(config),
     );
 
@@ -156,6 +158,38 @@ async function checkRedis(config: Config): Promise<Finding> {
     };
   } finally {
     await redis.close();
+  }
+}
+
+/** The realtime service of voice_live mode accepts a session with the configured credentials. */
+async function checkVoiceLive(config: Config): Promise<Finding[]> {
+  const service = config.voiceLive;
+  if (!service) return [];
+  const host = new URL(service.url).host;
+  const auth = { key: 'its key', entra: 'an Entra ID token', none: 'no credentials' }[service.auth];
+  const azure = new AzureCredentials({ managedIdentityClientId: config.azure.managedIdentityClientId });
+  try {
+    const session = await RealtimeService.connect(
+      service,
+      AbortSignal.timeout(5_000),
+      azure.tokenProvider(AZURE_SCOPES.cognitiveServices),
+    );
+    session.close();
+    return [
+      { ok: true, required: true, what: `voice_live: the realtime service at ${host} accepts ${auth}` },
+    ];
+  } catch (err) {
+    return [
+      {
+        ok: false,
+        required: config.streamingMode === 'voice_live',
+        what: `voice_live: the realtime service at ${host} did not take a session with ${auth} (${errorMessage(err)})`,
+        fix:
+          service.auth === 'entra'
+            ? 'check VOICE_LIVE_URL, and that the identity has the Cognitive Services User (or OpenAI User) role on the resource, or set VOICE_LIVE_API_KEY'
+            : 'check VOICE_LIVE_URL and VOICE_LIVE_API_KEY (and that the service is up)',
+      },
+    ];
   }
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { wordErrorRate } from '../../../src/speech/wer.ts';
+import { RealtimeServiceSimulator } from '../../helpers/simulators/realtime-service.ts';
 
 const run = promisify(execFile);
 
@@ -126,5 +127,29 @@ describe('rtvoice CLI', () => {
     );
     expect(result.stdout).toContain('! transcription mode: ACS_COGNITIVE_SERVICES_ENDPOINT is unset');
     expect(result.code).toBe(0); // a warning, not a blocker: the simulator needs none
+  });
+
+  it('doctor checks that the voice_live service takes a session, and blocks when voice_live is the mode and it does not', async () => {
+    const service = await RealtimeServiceSimulator.start('ga');
+    try {
+      const ok = await rtvoiceWith(
+        { ACS_STREAMING_MODE: 'voice_live', VOICE_LIVE_URL: service.url, VOICE_LIVE_API_KEY: 'k' },
+        'doctor',
+      );
+      expect(ok.stdout).toContain(
+        `✓ voice_live: the realtime service at ${new URL(service.url).host} accepts its key`,
+      );
+      expect(ok.code).toBe(0);
+      expect(service.credentials).toEqual(['k']);
+    } finally {
+      await service.close();
+    }
+    const down = await rtvoiceWith(
+      { ACS_STREAMING_MODE: 'voice_live', VOICE_LIVE_URL: 'ws://127.0.0.1:9/v1/realtime' },
+      'doctor',
+    );
+    expect(down.stdout).toContain('✗ voice_live: the realtime service at 127.0.0.1:9 did not take a session');
+    expect(down.stdout).toContain('fix: check VOICE_LIVE_URL');
+    expect(down.code).toBe(1);
   });
 });
