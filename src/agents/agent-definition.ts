@@ -28,6 +28,30 @@ export const AgentFile = z.strictObject({
   handoffs: z.array(z.string().min(1)).default([]),
   /** The state machine the offline engine runs. */
   flow: FlowDefinition.optional(),
+  /** How a realtime speech-to-speech service hears this agent's callers (voice_live mode). */
+  realtime: z
+    .strictObject({
+      turn_detection: z
+        .strictObject({
+          /** `server_vad` (silence), `semantic_vad`, or Voice Live's `azure_semantic_vad(_multilingual)`. */
+          type: z
+            .enum(['server_vad', 'semantic_vad', 'azure_semantic_vad', 'azure_semantic_vad_multilingual'])
+            .default('server_vad'),
+          threshold: z.number().min(0).max(1).optional(),
+          prefix_padding_ms: z.number().int().min(0).max(5000).optional(),
+          silence_duration_ms: z.number().int().min(0).max(10_000).optional(),
+          eagerness: z.enum(['low', 'medium', 'high', 'auto']).optional(),
+        })
+        .optional(),
+      transcription: z
+        .strictObject({
+          /** The service's transcription model (`azure-speech`, `gpt-4o-mini-transcribe`, `whisper-1`, …). */
+          model: z.string().min(1).optional(),
+          language: z.string().min(2).max(35).optional(),
+        })
+        .optional(),
+    })
+    .default({}),
 });
 export type AgentFile = z.output<typeof AgentFile>;
 

@@ -27,12 +27,19 @@ export function sessionUpdate(
   const voice = orchestrator.voiceOf(agent, 'azure').voice;
   const tools = orchestrator.realtimeTools(agent);
   const toolSettings = tools.length > 0 ? { tools, tool_choice: 'auto' } : {};
+  const { turn_detection: detection, transcription } = agent.realtime;
+  // The service answers and is interrupted on its own turn detection: rtvoice relays, it does not commit.
   const turnDetection = {
+    ...(detection?.type === undefined || detection.type === 'server_vad' ? { silence_duration_ms: 500 } : {}),
     type: 'server_vad',
-    silence_duration_ms: 500,
+    ...detection,
     create_response: true,
     interrupt_response: true,
   };
+  const transcriptionOf = (model: string) => ({
+    model: transcription?.model ?? model,
+    ...(transcription?.language ? { language: transcription.language } : {}),
+  });
   if (dialect === 'preview') {
     return {
       type: 'session.update',
@@ -42,7 +49,7 @@ export function sessionUpdate(
         input_audio_format: 'pcm16',
         output_audio_format: 'pcm16',
         turn_detection: turnDetection,
-        input_audio_transcription: { model: 'azure-speech' },
+        input_audio_transcription: transcriptionOf('azure-speech'),
         ...(voice ? { voice: { type: 'azure-standard', name: voice } } : {}),
         ...toolSettings,
       },
@@ -58,7 +65,7 @@ export function sessionUpdate(
         input: {
           format: { type: 'audio/pcm', rate: SERVICE_RATE },
           turn_detection: turnDetection,
-          transcription: { model: 'gpt-4o-mini-transcribe' },
+          transcription: transcriptionOf('gpt-4o-mini-transcribe'),
         },
         output: { format: { type: 'audio/pcm', rate: SERVICE_RATE } },
       },

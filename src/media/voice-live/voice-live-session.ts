@@ -536,7 +536,8 @@ export class VoiceLiveSession implements CallHandler {
    * call goes to a person (ACS_TRANSFER_NUMBER) or ends; a socket closes.
    */
   private async serviceClosed(code: number, reason: string): Promise<void> {
-    if (this.closed) return;
+    // A rollover under way replaces this session anyway (or ends the call if it cannot).
+    if (this.closed || this.rollingOver) return;
     const age = performance.now() - (this.service?.openedAt ?? 0);
     if (this.expired || age >= this.deps.service.rolloverMs) return this.rollover('expired');
     if (code === 1000) return this.serviceEnded(reason);
