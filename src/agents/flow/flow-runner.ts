@@ -12,11 +12,14 @@ import { evaluateCondition, renderSpeech, renderValue } from '../templates.ts';
 import { runTool } from '../tools/run-tool.ts';
 import { extractSlot, type SlotSpec } from './extractors/index.ts';
 import type { FlowAction, FlowAsk, FlowDefinition, FlowState } from './flow-definition.ts';
+import { metaIntentOf, type MetaIntent } from './meta-intents.ts';
 
 /** Where an agent's flow stands: the state waiting for an answer, and how many answers failed. */
 interface FlowPosition {
   readonly state: string;
   readonly attempts: number;
+  /** The questions answered so far, most recent last: where "that's wrong" goes back to. */
+  readonly answered?: readonly string[];
 }
 
 /** More steps than this without waiting for the caller means the flow loops. */
@@ -51,6 +54,14 @@ export class FlowRunner implements AgentRunner {
       yield* this.runFrom(scope, flow.start);
       return;
     }
+    const meta = input.kind === 'dtmf' ? undefined : metaIntentOf(text);
+    // A question can also be an answer ("I have a question about my policy" picks the policy): where
+    // the slot takes only certain answers, those come first; free text and names would take anything.
+    const answerFirst = meta === 'question' && ask.type !== 'text' && ask.type !== 'name';
+    if (meta && !answerFirst) {
+      yield* this.meta(scope, meta, position, text);
+      return;
+    }
     const extraction =
       input.kind === 'dtmf' && !ask.dtmf && ask.type !== 'digits' && ask.type !== 'number'
         ? { ok: false as const, reason: 'keypad digits do not answer this question' }
@@ -61,7 +72,12 @@ export class FlowRunner implements AgentRunner {
         ...(scope.memo.getContext<Record<string, string>>('slots_spoken') ?? {}),
         [ask.slot]: extraction.spoken,
       });
+      setPosition(scope, { ...position, answered: [...(position.answered ?? []), position.state] });
       yield* this.follow(scope, flow.states[position.state]!, 0);
+      return;
+    }
+    if (meta) {
+      yield* this.meta(scope, meta, position, text);
       return;
     }
     scope.log.debug(
@@ -73,8 +89,52 @@ export class FlowRunner implements AgentRunner {
       yield* this.runFrom(scope, ask.on_fail);
       return;
     }
-    setPosition(scope, { state: position.state, attempts });
+    setPosition(scope, { ...position, attempts });
     yield* this.say(scope, ask.reprompt ?? ask.prompt);
+    yield expectation(scope.agent, ask);
+  }
+
+  /**
+   * The caller spoke about the conversation, not the question: nothing is stored as an answer, and the
+   * question stays open (a correction reopens the one answered last).
+   */
+  private async *meta(
+    scope: RunScope,
+    intent: MetaIntent,
+    position: FlowPosition,
+    text: string,
+  ): AsyncGenerator<RunnerEvent> {
+    const flow = flowOf(scope.agent);
+    const ask = flow.states[position.state]!.ask!;
+    scope.log.debug({ session_id: scope.memo.sessionId, intent, state: position.state }, 'meta intent');
+    switch (intent) {
+      case 'wait':
+        yield* this.say(scope, 'Sure, take your time.');
+        break;
+      case 'repeat':
+        yield* this.say(scope, ask.prompt);
+        break;
+      case 'question': {
+        const questions = scope.memo.getContext<string[]>('caller_questions') ?? [];
+        scope.memo.setContext('caller_questions', [...questions, text]);
+        yield* this.say(scope, "I've noted your question, and we'll come back to it.");
+        yield* this.say(scope, ask.prompt);
+        break;
+      }
+      case 'correction': {
+        const previous = position.answered?.at(-1);
+        const reopened = previous === undefined ? undefined : flow.states[previous]?.ask;
+        yield* this.say(scope, 'Sorry about that.');
+        if (previous === undefined || !reopened) {
+          yield* this.say(scope, ask.prompt);
+          break;
+        }
+        setPosition(scope, { state: previous, attempts: 0, answered: position.answered!.slice(0, -1) });
+        yield* this.say(scope, reopened.prompt);
+        yield expectation(scope.agent, reopened);
+        return;
+      }
+    }
     yield expectation(scope.agent, ask);
   }
 
@@ -111,7 +171,7 @@ export class FlowRunner implements AgentRunner {
       }
     }
     if (state.ask) {
-      setPosition(scope, { state: name, attempts: 0 });
+      setPosition(scope, { state: name, attempts: 0, answered: positionOf(scope)?.answered ?? [] });
       yield* this.say(scope, state.ask.prompt);
       yield expectation(scope.agent, state.ask);
       return;

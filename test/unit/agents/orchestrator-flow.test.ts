@@ -153,6 +153,62 @@ describe('Orchestrator with the flow engine', () => {
   });
 });
 
+describe('the flow engine hears callers who go off-script', () => {
+  const slots = (memo: MemoManager) => memo.getContext<Record<string, unknown>>('slots') ?? {};
+
+  it('waits, repeats, and notes a question, storing none of them as an answer', async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    expect(spoken(await say(memo, 'um, hold on'))).toBe('Sure, take your time.');
+    expect(spoken(await say(memo, 'sorry, can you repeat that'))).toBe(
+      'To get started, may I have your full name?',
+    );
+    expect(slots(memo)).toEqual({});
+    expect(spoken(await say(memo, 'alice brown'))).toMatch(/ZIP code/);
+    const asked = await say(memo, 'what are your office hours');
+    expect(spoken(asked)).toMatch(/noted your question.*ZIP code/);
+    expect(asked.at(-1)).toMatchObject({ type: 'expect', slot: 'verifier' });
+    expect(memo.getContext('caller_questions')).toEqual(['what are your office hours']);
+    expect(Object.keys(slots(memo))).toEqual(['full_name']);
+    expect(spoken(await say(memo, 'six oh six oh one'))).toMatch(/verified/);
+  });
+
+  it('takes a question that answers a choice as the answer ("a question about my policy")', async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    await say(memo, 'alice brown');
+    await say(memo, 'six oh six oh one');
+    const events = await say(memo, 'I have a question about my policy');
+    expect(events).toContainEqual(expect.objectContaining({ type: 'handoff', to: 'PolicyAgent' }));
+    expect(memo.getContext('caller_questions')).toBeUndefined();
+  });
+
+  it('never stores an interruption as the accident description', async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    await say(memo, 'alice brown');
+    await say(memo, 'six oh six oh one');
+    await say(memo, 'I want to report a claim');
+    expect(spoken(await say(memo, 'yesterday'))).toMatch(/what happened/);
+    expect(spoken(await say(memo, 'wait, stop, I have a question'))).toBe('Sure, take your time.');
+    expect(slots(memo)['description']).toBeUndefined();
+    expect(spoken(await say(memo, 'a tree fell on my car'))).toMatch(/injured/);
+    expect(slots(memo)['description']).toMatch(/tree fell on my car/);
+  });
+
+  it('goes back to the last question on "that\'s wrong", and on from there', async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    await say(memo, 'alice brown');
+    const corrected = await say(memo, "no, that's wrong");
+    expect(spoken(corrected)).toBe('Sorry about that. To get started, may I have your full name?');
+    expect(corrected.at(-1)).toMatchObject({ type: 'expect', slot: 'full_name' });
+    expect(spoken(await say(memo, 'bob martinez'))).toMatch(/ZIP code/);
+    expect(slots(memo)['full_name']).toMatch(/bob martinez/i);
+    expect(spoken(await say(memo, 'nine four one zero five'))).toMatch(/Bob, you're verified/);
+  });
+});
+
 describe('MemoManager.truncateSpoken', () => {
   it('cuts at a word boundary, drops unheard messages and leaves other turns alone', async () => {
     const memo = await newMemo();
