@@ -54,10 +54,12 @@ export class FlowRunner implements AgentRunner {
       yield* this.runFrom(scope, flow.start);
       return;
     }
-    const meta = input.kind === 'dtmf' ? undefined : metaIntentOf(text);
-    // A question can also be an answer ("I have a question about my policy" picks the policy): where
-    // the slot takes only certain answers, those come first; free text and names would take anything.
-    const answerFirst = meta === 'question' && ask.type !== 'text' && ask.type !== 'name';
+    const said = input.kind === 'dtmf' ? undefined : metaIntentOf(text);
+    // A question can also be an answer: at a free-text question it is one ("what would you like to know
+    // about your policy?"), and where the slot takes only certain answers those come first ("I have a
+    // question about my policy" picks the policy); a name would take anything, so there the question wins.
+    const meta = said === 'question' && ask.type === 'text' ? undefined : said;
+    const answerFirst = meta === 'question' && ask.type !== 'name';
     if (meta && !answerFirst) {
       yield* this.meta(scope, meta, position, text);
       return;

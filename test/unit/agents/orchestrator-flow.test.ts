@@ -181,6 +181,9 @@ describe('the flow engine hears callers who go off-script', () => {
     const events = await say(memo, 'I have a question about my policy');
     expect(events).toContainEqual(expect.objectContaining({ type: 'handoff', to: 'PolicyAgent' }));
     expect(memo.getContext('caller_questions')).toBeUndefined();
+    // At a free-text question, a question is the answer.
+    expect(spoken(await say(memo, 'what is my deductible'))).toMatch(/deductible is/);
+    expect(memo.getContext('caller_questions')).toBeUndefined();
   });
 
   it('never stores an interruption as the accident description', async () => {
