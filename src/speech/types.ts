@@ -27,8 +27,6 @@ export interface SttResult {
   readonly confidence: number;
   readonly startMs: number;
   readonly endMs: number;
-  /** Under a grammar: false when the caller said something it does not cover (the text is then open). */
-  readonly inGrammar?: boolean;
 }
 
 export interface RecognizerEvents {

@@ -214,12 +214,7 @@ export class MediaSession implements CallHandler {
       (result) => {
         const text = result.text.trim();
         if (this.closed || !text) return;
-        this.publish('user_transcript', {
-          text,
-          final: true,
-          confidence: result.confidence,
-          ...(result.inGrammar !== undefined ? { in_grammar: result.inGrammar } : {}),
-        });
+        this.publish('user_transcript', { text, final: true, confidence: result.confidence });
         this.respond({ kind: 'speech', text }, { speechEndAt, decidedAt, finalAt: performance.now() });
       },
       (err: unknown) => this.deps.log.warn({ err: errorMessage(err) }, 'recognition failed for an utterance'),

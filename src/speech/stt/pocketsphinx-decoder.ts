@@ -1,13 +1,10 @@
 import koffi from 'koffi';
-import { withOffScriptAlternative } from '../grammars.ts';
 import { POCKETSPHINX_MODEL_DIR } from '../system-dependencies.ts';
 
 /** pocketsphinx's feature frame rate: segment times are in 10 ms frames. */
 const FRAMES_PER_SECOND = 100;
 /** pocketsphinx's default log base: probabilities come as log base 1.0001. */
 const LOG_BASE = 1.0001;
-/** An utterance longer than this under a grammar is not decoded a second time (its audio is not kept). */
-const MAX_REDECODE_SAMPLES = 30 * 16000;
 
 export interface DecodedWord {
   readonly word: string;
@@ -22,11 +19,6 @@ export interface Hypothesis {
   /** Mean posterior probability of its words, 0 to 1. */
   readonly confidence: number;
   readonly words: readonly DecodedWord[];
-  /**
-   * Under a grammar: whether the grammar covers what was said. False means the caller went off-script, and
-   * `text` is the open language model's reading of the utterance. Undefined without a grammar.
-   */
-  readonly inGrammar?: boolean;
 }
 
 type Ptr = unknown;
@@ -78,11 +70,6 @@ export class PocketsphinxDecoder {
   private handle: Ptr;
   private readonly defaultSearch: string;
   private grammarSearch: string | undefined;
-  /** The grammar's off-script words while one is in use. */
-  private offScript: ReadonlySet<string> | undefined;
-  /** The utterance's audio while a grammar is in use, for a second decoding when it was off-script. */
-  private kept: Int16Array[] = [];
-  private keptSamples = 0;
   private inUtterance = false;
   /** Feature frames decoded in earlier utterances: pocketsphinx keeps counting across them. */
   private framesBefore = 0;
@@ -113,72 +100,23 @@ export class PocketsphinxDecoder {
   }
 
   /**
-   * Biases the next utterances to a JSGF grammar (undefined goes back to the language model). The grammar
-   * gets an off-script alternative, so speech it does not cover is not forced into it: such an utterance is
-   * decoded again with the language model. Throws when pocketsphinx rejects the grammar.
+   * Constrains the next utterances to a JSGF grammar (undefined goes back to the language model). Throws
+   * when pocketsphinx rejects the grammar.
    */
   useGrammar(jsgf: string | undefined): void {
     const decoder = this.live();
     if (jsgf === undefined) {
       lib!.setSearch(decoder, this.defaultSearch);
-      this.offScript = undefined;
       return;
     }
-    const open = withOffScriptAlternative(jsgf);
     this.grammarSearch = this.grammarSearch === 'grammar-a' ? 'grammar-b' : 'grammar-a';
-    if (lib!.setJsgfString(decoder, this.grammarSearch, open.jsgf) < 0)
+    if (lib!.setJsgfString(decoder, this.grammarSearch, jsgf) < 0)
       throw new Error('pocketsphinx rejected the JSGF grammar');
     lib!.setSearch(decoder, this.grammarSearch);
-    this.offScript = open.offScript;
   }
 
   /** Decodes 16 kHz samples, starting an utterance when none is open. */
   process(samples: Int16Array): void {
-    this.decode(samples);
-    if (this.offScript && this.keptSamples + samples.length <= MAX_REDECODE_SAMPLES) {
-      this.kept.push(samples.slice());
-      this.keptSamples += samples.length;
-    }
-  }
-
-  /** The best hypothesis so far (a partial result), without timing. */
-  partial(): string {
-    if (!this.inUtterance) return '';
-    return cleanText((lib!.getHyp(this.live(), null) as string | null) ?? '');
-  }
-
-  /**
-   * Ends the utterance and returns its final hypothesis with word timing relative to its start. Under a
-   * grammar, an off-script utterance is decoded again with the language model (its audio was kept).
-   */
-  finish(): Hypothesis {
-    if (!this.inUtterance) return { text: '', confidence: 0, words: [] };
-    const offScript = this.offScript;
-    const kept = this.kept;
-    const whole = this.keptSamples === this.samplesInUtterance;
-    this.kept = [];
-    this.keptSamples = 0;
-    const heard = this.endUtterance();
-    if (!offScript) return heard;
-    // Off-script words, or no path through the grammar at all: what was said is read with the open model.
-    const inGrammar = heard.text !== '' && !heard.words.some((w) => offScript.has(w.word.toLowerCase()));
-    if (inGrammar || !whole) return { ...heard, inGrammar };
-    return { ...this.redecode(kept), inGrammar: false };
-  }
-
-  /** Decodes kept audio again with the language model, then goes back to the grammar. */
-  private redecode(audio: readonly Int16Array[]): Hypothesis {
-    const decoder = this.live();
-    lib!.setSearch(decoder, this.defaultSearch);
-    try {
-      for (const samples of audio) this.decode(samples);
-      return this.endUtterance();
-    } finally {
-      lib!.setSearch(decoder, this.grammarSearch!);
-    }
-  }
-
-  private decode(samples: Int16Array): void {
     const decoder = this.live();
     if (!this.inUtterance) {
       if (lib!.startUtt(decoder) < 0) throw new Error('pocketsphinx could not start an utterance');
@@ -190,8 +128,16 @@ export class PocketsphinxDecoder {
     this.samplesInUtterance += samples.length;
   }
 
-  private endUtterance(): Hypothesis {
+  /** The best hypothesis so far (a partial result), without timing. */
+  partial(): string {
+    if (!this.inUtterance) return '';
+    return cleanText((lib!.getHyp(this.live(), null) as string | null) ?? '');
+  }
+
+  /** Ends the utterance and returns its final hypothesis with word timing relative to its start. */
+  finish(): Hypothesis {
     const decoder = this.live();
+    if (!this.inUtterance) return { text: '', confidence: 0, words: [] };
     lib!.endUtt(decoder);
     this.inUtterance = false;
     const text = cleanText((lib!.getHyp(decoder, null) as string | null) ?? '');

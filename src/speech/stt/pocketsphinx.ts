@@ -219,7 +219,6 @@ class WorkerRecognizer extends EventEmitter<RecognizerEvents> implements Recogni
       confidence: hypothesis.confidence,
       startMs: pending.startMs + (first?.startMs ?? 0),
       endMs: pending.startMs + (last?.endMs ?? 0),
-      ...(hypothesis.inGrammar !== undefined ? { inGrammar: hypothesis.inGrammar } : {}),
     };
     this.emit('final', result);
     pending.resolve(result);
