@@ -38,7 +38,7 @@ export interface CallServices {
   };
   readonly log: Logger;
   /** voice_live mode's service sessions connected ahead; undefined without VOICE_LIVE_URL. */
-  readonly voiceLiveSessions?: { take(signal: AbortSignal): Promise<RealtimeService> } | undefined;
+  readonly voiceLiveSessions?: VoiceLiveSessions | undefined;
   /** Phone calls (ACS Call Automation); undefined without ACS. */
   readonly telephony?: CallTelephony | undefined;
 }
@@ -123,4 +123,9 @@ export interface CallContext extends CallBasics {
 /** A call that ACS transcribes, over its transcription socket. */
 export interface TranscriptContext extends CallBasics {
   readonly transport: TranscriptionTransport;
+}
+
+/** Realtime service sessions for voice_live calls: connected ahead, or on demand. */
+export interface VoiceLiveSessions {
+  take(signal: AbortSignal): Promise<RealtimeService>;
 }

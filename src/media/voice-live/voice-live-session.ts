@@ -8,7 +8,7 @@ import { errorMessage } from '../../errors.ts';
 import { cutAtWord } from '../../state/memo-manager.ts';
 import { CALL_CLOSE } from '../../transports/close-codes.ts';
 import type { CallHandler } from '../../transports/transport.ts';
-import type { CallContext } from '../call-context.ts';
+import type { CallContext, VoiceLiveSessions } from '../call-context.ts';
 import { envelopeOf } from '../cascade/agent-reply.ts';
 import { LatencyTool } from '../cascade/latency-tool.ts';
 import { OutputPacer } from '../cascade/output-pacer.ts';
@@ -30,14 +30,9 @@ const MAX_EARLY_AUDIO_MS = 5000;
 /** A rollover the service refused is tried again this much later, on the old session meanwhile. */
 const ROLLOVER_RETRY_MS = 30_000;
 
-/** Service sessions for calls: connected ahead, or on demand. */
-export interface ServiceSessions {
-  take(signal: AbortSignal): Promise<RealtimeService>;
-}
-
 export interface VoiceLiveDeps extends CallContext {
   readonly service: VoiceLiveConfig;
-  readonly sessions: ServiceSessions;
+  readonly sessions: VoiceLiveSessions;
   readonly orchestrator: Orchestrator;
   readonly settings: MediaSettings;
   readonly observeLatency: (stage: string, ms: number) => void;
@@ -204,14 +199,18 @@ export class VoiceLiveSession implements CallHandler {
       },
     );
     service.send(this.sessionUpdate());
+    this.scheduleRollover(this.deps.service.rolloverMs - (performance.now() - service.openedAt));
+  }
+
+  /** A rollover falls due in `ms`, and happens at the next pause from then. */
+  private scheduleRollover(ms: number): void {
     clearTimeout(this.rolloverTimer);
-    const age = performance.now() - service.openedAt;
     this.rolloverTimer = setTimeout(
       () => {
         this.rolloverDue = true;
         this.rolloverWhenIdle();
       },
-      Math.max(0, this.deps.service.rolloverMs - age),
+      Math.max(0, ms),
     );
     this.rolloverTimer.unref();
   }
@@ -259,11 +258,7 @@ export class VoiceLiveSession implements CallHandler {
       if (this.closed) return;
       log.warn({ err: errorMessage(err), reason: why }, 'voice live session rollover failed');
       if (old?.open) {
-        this.rolloverTimer = setTimeout(() => {
-          this.rolloverDue = true;
-          this.rolloverWhenIdle();
-        }, ROLLOVER_RETRY_MS);
-        this.rolloverTimer.unref();
+        this.scheduleRollover(ROLLOVER_RETRY_MS);
       } else {
         return this.lost(`the voice live session expired and no new one opened: ${errorMessage(err)}`);
       }
