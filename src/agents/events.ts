@@ -3,8 +3,22 @@ import type { EndReason } from './tools/tool.ts';
 
 /** What the caller gave in one turn: recognised or typed words, or keypad digits. */
 export type UserInput =
-  | { readonly kind: 'speech' | 'text'; readonly text: string }
+  | { readonly kind: 'speech'; readonly text: string; readonly recognition?: Recognition }
+  | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'dtmf'; readonly digits: string };
+
+/** How sure the recognizer is of what it heard. */
+export interface Recognition {
+  /** 0 to 1. */
+  readonly confidence: number;
+  /**
+   * Set when the question's grammar constrained recognition: false when the caller said something the
+   * grammar does not hold, and the text is then what the open language model heard.
+   */
+  readonly inGrammar?: boolean;
+  /** Other readings, best first (the grammar's forced reading of out-of-grammar speech). */
+  readonly alternatives: readonly string[];
+}
 
 /**
  * The stream one turn produces. The media pipeline speaks `sentence`s as they come (the `text` deltas are
@@ -57,6 +71,9 @@ export type AgentEvent =
       readonly type: 'expect';
       readonly agent: string;
       readonly slot: string;
+      /** The slot's type (`digits`, `name`, `yes_no`…) and, for digits, the lengths an answer has. */
+      readonly answer: string;
+      readonly lengths?: readonly number[] | undefined;
       readonly grammar?: string | undefined;
     }
   | {

@@ -27,6 +27,13 @@ export interface SttResult {
   readonly confidence: number;
   readonly startMs: number;
   readonly endMs: number;
+  /**
+   * Set when a grammar constrained the utterance: whether the caller said one of its phrases. When not,
+   * `text` is what the open language model heard, and the grammar's forced reading is an alternative.
+   */
+  readonly inGrammar?: boolean;
+  /** Other readings of the utterance, best first. */
+  readonly alternatives?: readonly string[];
 }
 
 export interface RecognizerEvents {

@@ -10,9 +10,13 @@ import {
   type SttProvider,
   type SttResult,
 } from '../types.ts';
-import type { FromWorker, ToWorker, WorkerOptions } from '../workers/pocketsphinx-protocol.ts';
+import type {
+  FromWorker,
+  RecognitionResult,
+  ToWorker,
+  WorkerOptions,
+} from '../workers/pocketsphinx-protocol.ts';
 import { workerUrl } from '../workers/worker-url.ts';
-import type { Hypothesis } from './pocketsphinx-decoder.ts';
 
 export interface PocketsphinxOptions {
   /**
@@ -69,7 +73,7 @@ export class PocketsphinxStt implements SttProvider {
     }
     if (least && this.threads.size >= this.options.maxWorkers) return least;
     const thread = new DecoderThread(
-      { partialIntervalMs: this.options.partialIntervalMs, maxIdleDecoders: 1 },
+      { partialIntervalMs: this.options.partialIntervalMs, maxIdleDecoders: 2 },
       () => this.threads.delete(thread),
     );
     this.threads.add(thread);
@@ -195,7 +199,7 @@ class WorkerRecognizer extends EventEmitter<RecognizerEvents> implements Recogni
 
   receive(message: FromWorker): void {
     if (message.type === 'partial') this.emit('partial', message.text);
-    else if (message.type === 'final') this.settle(message.hypothesis);
+    else if (message.type === 'final') this.settle(message.result);
     else if (message.type === 'error') {
       this.fail(new SttError(message.message));
       this.thread.release(this.id);
@@ -209,7 +213,7 @@ class WorkerRecognizer extends EventEmitter<RecognizerEvents> implements Recogni
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
-  private settle(hypothesis: Hypothesis): void {
+  private settle(hypothesis: RecognitionResult): void {
     const pending = this.pendingFlushes.shift();
     if (!pending) return;
     const first = hypothesis.words[0];
@@ -219,6 +223,9 @@ class WorkerRecognizer extends EventEmitter<RecognizerEvents> implements Recogni
       confidence: hypothesis.confidence,
       startMs: pending.startMs + (first?.startMs ?? 0),
       endMs: pending.startMs + (last?.endMs ?? 0),
+      ...(hypothesis.inGrammar === undefined
+        ? {}
+        : { inGrammar: hypothesis.inGrammar, alternatives: hypothesis.alternatives ?? [] }),
     };
     this.emit('final', result);
     pending.resolve(result);

@@ -11,8 +11,14 @@ export type ToWorker =
 export type FromWorker =
   | { readonly type: 'opened'; readonly id: number }
   | { readonly type: 'partial'; readonly id: number; readonly text: string }
-  | { readonly type: 'final'; readonly id: number; readonly hypothesis: Hypothesis }
+  | { readonly type: 'final'; readonly id: number; readonly result: RecognitionResult }
   | { readonly type: 'error'; readonly id: number; readonly message: string };
+
+/** An utterance's result; with a grammar in force, whether the caller said one of its phrases. */
+export interface RecognitionResult extends Hypothesis {
+  readonly inGrammar?: boolean;
+  readonly alternatives?: readonly string[];
+}
 
 export interface WorkerOptions {
   /** How often partial results are read from the decoder (reading them costs a search). */
