@@ -23,6 +23,7 @@ export interface Config {
   readonly media: {
     readonly bargeInMinSpeechMs: number;
     readonly eouSilenceMs: number;
+    readonly eouUnfinishedSilenceMs: number;
     readonly outputLeadMs: number;
     readonly dtmfInterDigitMs: number;
     readonly maxBadMessages: number;
@@ -298,6 +299,7 @@ function toConfig(v: EnvValues): Config {
     media: {
       bargeInMinSpeechMs: v.BARGE_IN_MIN_SPEECH_MS,
       eouSilenceMs: v.EOU_SILENCE_MS,
+      eouUnfinishedSilenceMs: v.EOU_UNFINISHED_SILENCE_MS,
       outputLeadMs: v.OUTPUT_LEAD_MS,
       dtmfInterDigitMs: v.DTMF_INTERDIGIT_MS,
       maxBadMessages: v.MAX_BAD_MESSAGES,

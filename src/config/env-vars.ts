@@ -106,6 +106,11 @@ export const ENV_VARS = {
   EOU_SILENCE_MS: int(100, 5_000, 'Silence after caller speech that ends the caller’s turn.').withDefault(
     '250',
   ),
+  EOU_UNFINISHED_SILENCE_MS: int(
+    100,
+    5_000,
+    'Silence that ends the caller’s turn when what they said so far sounds unfinished ("my zip code is", three digits of five).',
+  ).withDefault('1100'),
   OUTPUT_LEAD_MS: int(
     20,
     2_000,

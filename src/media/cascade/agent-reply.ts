@@ -29,7 +29,7 @@ export interface ReplyContext {
   readonly voice: () => VoiceSelection;
   /** What agent events do to the call beyond envelopes. */
   readonly onHandoff: (voice: VoiceSelection, agent: string) => void;
-  readonly onExpect: (grammar: string | undefined) => void;
+  readonly onExpect: (expected: Extract<AgentEvent, { type: 'expect' }>) => void;
   readonly onEndCall: (reason: EndReason) => void;
   /** Cuts the reply's messages in the history to what the caller heard. */
   readonly recordHeard: (turn: number, heard: number) => void;
@@ -233,7 +233,7 @@ export class AgentReply {
             if (measure) this.latency.record('tts_first_audio_ms', performance.now() - requestedAt);
           });
         } else if (event.type === 'handoff') this.context.onHandoff(event.voice, event.to);
-        else if (event.type === 'expect') this.context.onExpect(event.grammar);
+        else if (event.type === 'expect') this.context.onExpect(event);
         else if (event.type === 'end_call') this.context.onEndCall(event.reason);
         const envelope = envelopeOf(event, this.number);
         if (envelope) publish(...envelope);

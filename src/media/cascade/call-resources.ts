@@ -39,14 +39,14 @@ export class CallResources {
   }
 
   /**
-   * Waits for the recognizer and puts it into the input chain; undefined when the call ended meanwhile
-   * (`release` gives it back). Throws if the pool cannot lend one.
+   * Waits for the recognizer and puts it into the input chain, with the speech heard meanwhile; undefined
+   * when the call ended meanwhile (`release` gives it back). `endedEarly`: an utterance ended before it
+   * came. Throws if the pool cannot lend one.
    */
-  async forListening(): Promise<Recognizer | undefined> {
+  async forListening(): Promise<{ recognizer: Recognizer; endedEarly: boolean } | undefined> {
     const recognizer = await this.recognizer;
     if (this.lease.signal.aborted || !this.input) return undefined;
-    this.input.recognizer = recognizer;
-    return recognizer;
+    return { recognizer, endedEarly: this.input.attach(recognizer) };
   }
 
   /** Gives everything back to the pools; a recognizer still loading goes back when it arrives. */

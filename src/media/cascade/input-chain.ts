@@ -10,6 +10,8 @@ import {
 
 /** Caller audio kept from before the VAD fires, so the recognizer hears the word's beginning. */
 const PREROLL_MS = 300;
+/** Caller speech kept while the recognizer loads (a cold one takes about 0.4 s; a slow pool, longer). */
+const EARLY_SPEECH_MS = 15_000;
 
 /** Where caller speech started or ended, on the caller-audio clock (ms of audio since the call began). */
 export type InputEvent =
@@ -35,8 +37,11 @@ const msOf = (samples: number) => (samples * 1000) / PIPELINE_SAMPLE_RATE;
  * to the recognizer (from the preroll on, so it hears the word the VAD fired on). Synchronous, in order.
  */
 export class InputChain {
-  /** Set once the recognizer has loaded: speech before that is not recognised. */
-  recognizer: Recognizer | undefined;
+  private attached: Recognizer | undefined;
+  /** Speech heard before the recognizer arrived, written to it when it does. */
+  private early: Pcm16[] = [];
+  private earlyMs = 0;
+  private endedEarly = false;
   private readonly vad: VoiceActivityDetector;
   private readonly resampler: Resampler | undefined;
   private readonly noise = new NoiseFloor();
@@ -48,6 +53,25 @@ export class InputChain {
   constructor(vad: VoiceActivityDetector, resampler?: Resampler) {
     this.vad = vad;
     this.resampler = resampler;
+  }
+
+  /** The recognizer, once it has loaded. */
+  get recognizer(): Recognizer | undefined {
+    return this.attached;
+  }
+
+  /**
+   * Hands the loaded recognizer the speech heard while it loaded. True when an utterance ended meanwhile:
+   * its end of turn is still to come.
+   */
+  attach(recognizer: Recognizer): boolean {
+    this.attached = recognizer;
+    for (const piece of this.early) recognizer.write(piece);
+    const ended = this.endedEarly;
+    this.early = [];
+    this.earlyMs = 0;
+    this.endedEarly = false;
+    return ended;
   }
 
   /** Caller audio received so far, in ms. */
@@ -62,7 +86,7 @@ export class InputChain {
     this.remember(audio);
     const voiced = this.noise.voiced(audio);
     const detected = this.vad.process(audio);
-    if (this.speaking) this.recognizer?.write(audio);
+    if (this.speaking) this.hear(audio);
     // Most pieces carry no VAD event: they share one empty list instead of a new one every 20 ms.
     return { ms, voiced, events: detected.length === 0 ? NO_EVENTS : detected.map((e) => this.onVad(e)) };
   }
@@ -75,12 +99,24 @@ export class InputChain {
   private onVad(event: VadEvent): InputEvent {
     if (event.type === 'speech_end') {
       this.speaking = false;
+      if (!this.attached && this.earlyMs > 0) this.endedEarly = true;
       return { type: 'speech_end', speechEndAudioMs: event.speechEndMs };
     }
     this.speaking = true;
     const preroll = concatPcm16(this.preroll);
-    this.recognizer?.write(preroll);
+    this.hear(preroll);
     return { type: 'speech_start', onsetAudioMs: Math.min(event.speechStartMs, this.energyOnsetMs(preroll)) };
+  }
+
+  /** Speech for the recognizer, or for later while it loads. */
+  private hear(audio: Pcm16): void {
+    if (this.attached) {
+      this.attached.write(audio);
+      return;
+    }
+    if (this.earlyMs >= EARLY_SPEECH_MS) return;
+    this.early.push(audio);
+    this.earlyMs += msOf(audio.length);
   }
 
   /** Keeps the last PREROLL_MS of caller audio. */

@@ -1,9 +1,11 @@
 import type { Span } from '@opentelemetry/api';
-import type { UserInput } from '../../agents/events.ts';
+import type { Recognition, UserInput } from '../../agents/events.ts';
 import type { TurnStream } from '../../agents/orchestrator.ts';
 import type { EndReason } from '../../agents/tools/tool.ts';
+import { soundsUnfinished, type Expectation } from '../../agents/turn-completion.ts';
 import type { VoiceSelection } from '../../agents/voices.ts';
 import type { Pcm16 } from '../../audio/pcm.ts';
+import type { SttResult } from '../../speech/types.ts';
 import { errorMessage } from '../../errors.ts';
 import { builtInGrammar } from '../../speech/grammars.ts';
 import { tracer } from '../../telemetry/tracing.ts';
@@ -42,6 +44,13 @@ export class MediaSession implements CallHandler {
   private startedAt = 0;
   private readonly publish: Publish;
   private readonly reports: TurnReports;
+  /** What the agent's open question takes: an answer that sounds unfinished gets a longer pause. */
+  private expected: Expectation | undefined;
+  /** An utterance that sounded unfinished, waiting for the caller to go on (or for the longer pause). */
+  private held: HeldUtterance | undefined;
+  private callerSpeaking = false;
+  /** When the caller's last utterance before the recognizer loaded ended. */
+  private earlyEnd: { speechEndAt: number; decidedAt: number } | undefined;
 
   constructor(deps: MediaSessionDeps) {
     this.deps = deps;
@@ -85,9 +94,15 @@ export class MediaSession implements CallHandler {
     this.publish('status', { message: 'call started', agent: orchestrator.activeAgent(memo).name });
     this.runReply((signal) => orchestrator.start(memo, { signal }), { callStartedAt: this.startedAt });
     try {
-      const recognizer = await resources.forListening();
-      recognizer?.on('partial', (text) => this.publish('user_transcript', { text, final: false }));
-      recognizer?.on('error', (err) => this.deps.log.error({ err: err.message }, 'recognizer failed'));
+      const listening = await resources.forListening();
+      if (!listening) return;
+      const { recognizer, endedEarly } = listening;
+      recognizer.on('partial', (text) => this.publish('user_transcript', { text, final: false }));
+      recognizer.on('error', (err) => this.deps.log.error({ err: err.message }, 'recognizer failed'));
+      // The caller spoke (and stopped) while the recognizer loaded: that utterance is heard now.
+      if (endedEarly && this.earlyEnd)
+        this.endOfUtterance(this.earlyEnd.speechEndAt, this.earlyEnd.decidedAt);
+      this.earlyEnd = undefined;
     } catch (err) {
       if (!this.closed) await this.refuse(err);
     }
@@ -101,6 +116,8 @@ export class MediaSession implements CallHandler {
     this.gate.heard(piece.voiced ? piece.ms : 0);
     for (const event of piece.events) {
       if (event.type === 'speech_start') {
+        this.callerSpeaking = true;
+        if (this.held) clearTimeout(this.held.timer);
         this.publish('event', { event: 'speech_started', audio_ms: Math.round(event.onsetAudioMs) });
         const onset = {
           at: input.wallTime(event.onsetAudioMs, now),
@@ -109,6 +126,7 @@ export class MediaSession implements CallHandler {
         if (this.gate.speechStarted(this.agentSpeaking(), onset)) this.pacer!.hold();
         continue;
       }
+      this.callerSpeaking = false;
       this.publish('event', { event: 'speech_stopped', audio_ms: Math.round(event.speechEndAudioMs) });
       if (this.gate.speechEnded().kind === 'resume') {
         this.pacer!.resume();
@@ -168,6 +186,7 @@ export class MediaSession implements CallHandler {
     this.state = 'closed';
     this.lifetime.abort();
     this.keypad.cancel();
+    if (this.held) clearTimeout(this.held.timer);
     this.reports.flush();
     this.reply?.controller.abort(new Error(`call closed: ${reason}`));
     this.pacer?.close();
@@ -206,19 +225,70 @@ export class MediaSession implements CallHandler {
     await this.close('no speech resources');
   }
 
-  /** The caller finished speaking: the recognizer's final result makes the turn. */
+  /**
+   * The caller stopped speaking: the recognizer's final result makes the turn, unless it sounds unfinished
+   * ("my zip code is", three digits of five): then it waits for more, up to EOU_UNFINISHED_SILENCE_MS of
+   * silence, and what the caller adds joins it.
+   */
   private endOfUtterance(speechEndAt: number, decidedAt: number): void {
     const recognizer = this.resources?.input?.recognizer;
-    if (!recognizer) return; // still loading: the utterance could not be heard
+    if (!recognizer) {
+      this.earlyEnd = { speechEndAt, decidedAt }; // still loading: heard when it comes
+      return;
+    }
     recognizer.flush().then(
       (result) => {
-        const text = result.text.trim();
-        if (this.closed || !text) return;
-        this.publish('user_transcript', { text, final: true, confidence: result.confidence });
-        this.respond({ kind: 'speech', text }, { speechEndAt, decidedAt, finalAt: performance.now() });
+        if (this.closed) return;
+        const held = this.held;
+        this.held = undefined;
+        const heard = held ? joinResults(held.result, result) : result;
+        const text = heard.text.trim();
+        if (!text) return;
+        if (soundsUnfinished(text, this.expected)) {
+          this.hold(heard, speechEndAt);
+          return;
+        }
+        this.answer(heard, { speechEndAt, decidedAt, finalAt: performance.now() });
       },
       (err: unknown) => this.deps.log.warn({ err: errorMessage(err) }, 'recognition failed for an utterance'),
     );
+  }
+
+  private hold(result: SttResult, speechEndAt: number): void {
+    this.publish('user_transcript', { text: result.text.trim(), final: false, unfinished: true });
+    const wait = this.deps.settings.eouUnfinishedSilenceMs - (performance.now() - speechEndAt);
+    const timer = setTimeout(
+      () => {
+        if (this.held?.timer !== timer || this.callerSpeaking) return;
+        this.held = undefined;
+        const now = performance.now();
+        this.answer(result, { speechEndAt, decidedAt: now, finalAt: now });
+      },
+      Math.max(0, wait),
+    );
+    // The caller already went on: the timer is stopped and the next end of speech decides again.
+    if (this.callerSpeaking) clearTimeout(timer);
+    this.held = { result, timer };
+  }
+
+  private answer(
+    result: SttResult,
+    timing: { speechEndAt: number; decidedAt: number; finalAt: number },
+  ): void {
+    const text = result.text.trim();
+    const recognition: Recognition = {
+      confidence: result.confidence,
+      ...(result.inGrammar === undefined ? {} : { inGrammar: result.inGrammar }),
+      alternatives: result.alternatives ?? [],
+    };
+    this.publish('user_transcript', {
+      text,
+      final: true,
+      confidence: result.confidence,
+      ...(result.inGrammar === undefined ? {} : { in_grammar: result.inGrammar }),
+      ...(result.alternatives?.length ? { alternatives: result.alternatives } : {}),
+    });
+    this.respond({ kind: 'speech', text, recognition }, timing);
   }
 
   /** Starts the agent's reply to the caller's input, interrupting whatever the agent was still saying. */
@@ -227,6 +297,11 @@ export class MediaSession implements CallHandler {
     timing?: { speechEndAt: number; decidedAt: number; finalAt: number },
   ): void {
     if (this.endingCall) return;
+    if (this.held) {
+      // Keys or typing replace a spoken answer that never finished ("my zip code is", then the keypad).
+      clearTimeout(this.held.timer);
+      this.held = undefined;
+    }
     this.interruptNow();
     const { orchestrator, memo } = this.deps;
     const { clientTools } = this.deps.transport;
@@ -265,10 +340,12 @@ export class MediaSession implements CallHandler {
       speechOutput: () => new SpeechOutput(this.resources!.tts!, this.pacer!, transport.outputRate),
       voice: () => this.voice,
       onHandoff: (voice) => (this.voice = voice),
-      onExpect: (grammar) =>
+      onExpect: ({ grammar, answer, lengths }) => {
+        this.expected = { answer, lengths };
         this.resources?.input?.recognizer?.setGrammar(
           grammar === undefined ? undefined : builtInGrammar(grammar),
-        ),
+        );
+      },
       onEndCall: (reason) => (this.endingCall = reason),
       recordHeard: (turn, heard) => this.deps.orchestrator.recordHeard(memo, turn, heard),
     };
@@ -303,4 +380,26 @@ export class MediaSession implements CallHandler {
     // The agent had already ended the call: talking over its goodbye does not keep the line open.
     if (this.endingCall) void this.hangUp();
   }
+}
+
+interface HeldUtterance {
+  readonly result: SttResult;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** An unfinished utterance and what the caller said after the pause, as one. */
+function joinResults(first: SttResult, then: SttResult): SttResult {
+  if (!then.text.trim()) return first;
+  const inGrammar =
+    first.inGrammar === undefined && then.inGrammar === undefined
+      ? undefined
+      : first.inGrammar !== false && then.inGrammar !== false;
+  return {
+    text: `${first.text.trim()} ${then.text.trim()}`.trim(),
+    confidence: Math.min(first.confidence, then.confidence),
+    startMs: first.startMs,
+    endMs: then.endMs,
+    ...(inGrammar === undefined ? {} : { inGrammar }),
+    alternatives: [],
+  };
 }

@@ -5,10 +5,12 @@ import type { MemoManager } from '../../state/memo-manager.ts';
 import type { Logger } from '../../telemetry/logger.ts';
 import type { Transport } from '../../transports/transport.ts';
 
-/** Turn-taking settings (BARGE_IN_MIN_SPEECH_MS, OUTPUT_LEAD_MS, DTMF_INTERDIGIT_MS; EOU_SILENCE_MS sets the pooled VADs). */
+/** Turn-taking settings (BARGE_IN_MIN_SPEECH_MS, EOU_UNFINISHED_SILENCE_MS, OUTPUT_LEAD_MS, DTMF_INTERDIGIT_MS; EOU_SILENCE_MS sets the pooled VADs). */
 export interface MediaSettings {
   /** Caller speech this long while the agent speaks interrupts it; shorter sounds are backchannels. */
   readonly bargeInMinSpeechMs: number;
+  /** Silence that ends a turn whose words so far sound unfinished (EOU_SILENCE_MS ends the others). */
+  readonly eouUnfinishedSilenceMs: number;
   /** How far ahead of playback agent audio is sent. */
   readonly outputLeadMs: number;
   /** Keypad digits end after this pause (or on #). */

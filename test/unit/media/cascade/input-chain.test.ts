@@ -75,11 +75,25 @@ describe('InputChain', () => {
     ]);
     const chain = new InputChain(vad);
     const tape = new Tape();
-    chain.recognizer = tape as unknown as Recognizer;
+    expect(chain.attach(tape as unknown as Recognizer)).toBe(false);
     for (const frame of frames(sine(300, 16000, 16000 * 1.5, 0.3))) chain.process(frame);
     // 300 ms of preroll (up to and including the frame the VAD fired on), then 700 → 1100 ms.
     expect(tape.written[0]!.length).toBe(16000 * 0.3);
     expect(tape.ms).toBe(300 + 400);
+  });
+
+  it('keeps speech heard while the recognizer loads, and hands it over when it comes', () => {
+    const vad = new ScriptedVad([
+      { atMs: 700, event: { type: 'speech_start', atMs: 700, speechStartMs: 600 } },
+      { atMs: 1100, event: { type: 'speech_end', atMs: 1100, speechEndMs: 850 } },
+    ]);
+    const chain = new InputChain(vad);
+    for (const frame of frames(sine(300, 16000, 16000 * 1.5, 0.3))) chain.process(frame);
+    const tape = new Tape();
+    // The utterance ended before the recognizer came: the caller's end of turn is still owed.
+    expect(chain.attach(tape as unknown as Recognizer)).toBe(true);
+    expect(tape.ms).toBe(300 + 400);
+    expect(chain.recognizer).toBe(tape);
   });
 
   it('resamples 24 kHz ACS audio to the pipeline rate, on the same clock', async () => {
