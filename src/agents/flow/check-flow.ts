@@ -22,6 +22,15 @@ export function checkFlow(agent: AgentDefinition, flow: FlowDefinition, file: Ya
   };
   const action = (path: PropertyKey[], step: FlowAction) => {
     state([...path, 'goto'], step.goto);
+    state([...path, 'revisit'], step.revisit);
+    state([...path, 'return_to'], step.return_to);
+    if (step.revisit !== undefined && !flow.states[step.revisit]?.ask)
+      throw at(
+        [...path, 'revisit'],
+        `state "${step.revisit}" asks nothing: only a question can be revisited`,
+      );
+    if ((step.revisit === undefined) !== (step.return_to === undefined))
+      throw at(path, 'revisit and return_to go together: the question to ask again, and where to go then');
     template([...path, 'say'], step.say);
     if (step.handoff !== undefined && !agent.handoffs.includes(step.handoff)) {
       throw at([...path, 'handoff'], `"${step.handoff}" is not among this agent's handoffs`);

@@ -9,6 +9,9 @@ const Action = z.strictObject({
   if: z.string().min(1).optional(),
   say: z.string().min(1).optional(),
   goto: stateName.optional(),
+  /** Asks that state's question again to fix its answer, then goes to `return_to` (a confirmation). */
+  revisit: stateName.optional(),
+  return_to: stateName.optional(),
   handoff: z.string().min(1).optional(),
 });
 export type FlowAction = z.output<typeof Action>;
@@ -35,6 +38,11 @@ const Ask = z.strictObject({
   grammar: z.string().min(1).optional(),
   /** Keypad digits answer this question (DTMF). */
   dtmf: z.boolean().default(false),
+  /**
+   * An answer the caller gave before the question came ("someone hit my car yesterday", said to pick
+   * claims) fills it without asking. Default: on for dates and choices, off for the rest.
+   */
+  carry_over: z.boolean().optional(),
 });
 export type FlowAsk = z.output<typeof Ask>;
 

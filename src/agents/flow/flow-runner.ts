@@ -10,9 +10,12 @@ import {
 } from '../runner.ts';
 import { evaluateCondition, renderSpeech, renderValue } from '../templates.ts';
 import { runTool } from '../tools/run-tool.ts';
-import { extractSlot, type SlotSpec } from './extractors/index.ts';
+import { carriedAnswer, markFilled, rememberUtterance } from './carry-over.ts';
+import { correctionOf } from './correction.ts';
+import { extractSlot, type Extraction, type SlotSpec } from './extractors/index.ts';
 import type { FlowAction, FlowAsk, FlowDefinition, FlowState } from './flow-definition.ts';
 import { metaIntentOf, type MetaIntent } from './meta-intents.ts';
+import { repairPrompt } from './repair.ts';
 
 /** Where an agent's flow stands: the state waiting for an answer, and how many answers failed. */
 interface FlowPosition {
@@ -20,6 +23,8 @@ interface FlowPosition {
   readonly attempts: number;
   /** The questions answered so far, most recent last: where "that's wrong" goes back to. */
   readonly answered?: readonly string[];
+  /** A question revisited to fix its answer: once answered, the flow goes back to this state. */
+  readonly returnTo?: string;
 }
 
 /** More steps than this without waiting for the caller means the flow loops. */
@@ -38,6 +43,7 @@ export class FlowRunner implements AgentRunner {
   async *turn(input: UserInput, scope: RunScope): AsyncGenerator<RunnerEvent> {
     const flow = flowOf(scope.agent);
     const text = input.kind === 'dtmf' ? input.digits : input.text;
+    if (input.kind !== 'dtmf') rememberUtterance(scope.memo, text);
     const vars = variables(scope);
     const intent = flow.intents.find(
       (i) =>
@@ -54,27 +60,36 @@ export class FlowRunner implements AgentRunner {
       yield* this.runFrom(scope, flow.start);
       return;
     }
-    const said = input.kind === 'dtmf' ? undefined : metaIntentOf(text);
+    const said = input.kind === 'dtmf' ? undefined : (metaIntentOf(text) ?? metaOfOpenReading(input));
     // A question can also be an answer: at a free-text question it is one ("what would you like to know
-    // about your policy?"), and where the slot takes only certain answers those come first ("I have a
-    // question about my policy" picks the policy); a name would take anything, so there the question wins.
+    // about your policy?"), and at a choice the options come first ("I have a question about my policy"
+    // picks the policy); elsewhere the question wins ("I have a question" is no "I have" to a yes/no).
     const meta = said === 'question' && ask.type === 'text' ? undefined : said;
-    const answerFirst = meta === 'question' && ask.type !== 'name';
+    const answerFirst = meta === 'question' && ask.type === 'choice';
+    const corrected =
+      input.kind === 'dtmf' ? undefined : correctionOf(text, this.answeredSlots(scope, position));
+    if (corrected) {
+      this.store(scope, corrected.slot, corrected.extraction);
+      yield* this.say(scope, `Got it, ${corrected.extraction.spoken}.`);
+      yield* this.say(scope, ask.prompt);
+      yield expectation(scope.agent, ask);
+      return;
+    }
     if (meta && !answerFirst) {
       yield* this.meta(scope, meta, position, text);
       return;
     }
-    const extraction =
-      input.kind === 'dtmf' && !ask.dtmf && ask.type !== 'digits' && ask.type !== 'number'
-        ? { ok: false as const, reason: 'keypad digits do not answer this question' }
-        : extractSlot(text, slotSpec(ask));
+    const extraction = this.extract(input, ask);
     if (extraction.ok) {
-      scope.memo.updateSlots({ [ask.slot]: extraction.value });
-      scope.memo.setContext('slots_spoken', {
-        ...(scope.memo.getContext<Record<string, string>>('slots_spoken') ?? {}),
-        [ask.slot]: extraction.spoken,
-      });
-      setPosition(scope, { ...position, answered: [...(position.answered ?? []), position.state] });
+      this.store(scope, ask.slot, extraction);
+      markFilled(scope.memo, { slot: ask.slot, type: ask.type, asked: true });
+      const answered = [...(position.answered ?? []), position.state];
+      if (position.returnTo) {
+        setPosition(scope, { state: position.state, attempts: 0, answered });
+        yield* this.runFrom(scope, position.returnTo);
+        return;
+      }
+      setPosition(scope, { ...position, answered });
       yield* this.follow(scope, flow.states[position.state]!, 0);
       return;
     }
@@ -92,8 +107,46 @@ export class FlowRunner implements AgentRunner {
       return;
     }
     setPosition(scope, { ...position, attempts });
-    yield* this.say(scope, ask.reprompt ?? ask.prompt);
+    yield* this.say(scope, repairPrompt(ask, attempts));
     yield expectation(scope.agent, ask);
+  }
+
+  /**
+   * The answer in what the caller said. Speech the question's grammar does not hold counts only when
+   * the open model's words and the grammar's forced reading give the same answer ("yes I think so" and
+   * "yes"); keypad digits answer only questions that take digits.
+   */
+  private extract(input: UserInput, ask: FlowAsk): Extraction {
+    if (input.kind === 'dtmf')
+      return ask.dtmf || ask.type === 'digits' || ask.type === 'number'
+        ? extractSlot(input.digits, slotSpec(ask))
+        : { ok: false, reason: 'keypad digits do not answer this question' };
+    const extraction = extractSlot(input.text, slotSpec(ask));
+    const recognition = input.kind === 'speech' ? input.recognition : undefined;
+    if (!extraction.ok || recognition?.inGrammar !== false) return extraction;
+    const forced = recognition.alternatives[0];
+    const reading = forced === undefined ? undefined : extractSlot(forced, slotSpec(ask));
+    return reading?.ok && reading.value === extraction.value
+      ? extraction
+      : { ok: false, reason: 'the caller said something the question does not expect' };
+  }
+
+  private store(scope: RunScope, slot: string, extraction: Extraction & { ok: true }): void {
+    scope.memo.updateSlots({ [slot]: extraction.value });
+    scope.memo.setContext('slots_spoken', {
+      ...(scope.memo.getContext<Record<string, string>>('slots_spoken') ?? {}),
+      [slot]: extraction.spoken,
+    });
+  }
+
+  /** The slots this agent's flow has filled, in the order they were answered. */
+  private answeredSlots(scope: RunScope, position: FlowPosition) {
+    const states = flowOf(scope.agent).states;
+    const slots = scope.memo.getContext<Record<string, unknown>>('slots') ?? {};
+    return (position.answered ?? []).flatMap((name) => {
+      const ask = states[name]?.ask;
+      return ask ? [{ slot: ask.slot, spec: slotSpec(ask), value: slots[ask.slot] }] : [];
+    });
   }
 
   /**
@@ -141,7 +194,12 @@ export class FlowRunner implements AgentRunner {
   }
 
   /** Runs states from `name` until one asks the caller something, or the flow leaves the agent. */
-  private async *runFrom(scope: RunScope, name: string, steps = 0): AsyncGenerator<RunnerEvent> {
+  private async *runFrom(
+    scope: RunScope,
+    name: string,
+    steps = 0,
+    revisit?: string,
+  ): AsyncGenerator<RunnerEvent> {
     if (steps > MAX_STEPS)
       throw new Error(`flow of ${scope.agent.name} ran ${MAX_STEPS} steps without asking anything`);
     const state = flowOf(scope.agent).states[name];
@@ -173,7 +231,25 @@ export class FlowRunner implements AgentRunner {
       }
     }
     if (state.ask) {
-      setPosition(scope, { state: name, attempts: 0, answered: positionOf(scope)?.answered ?? [] });
+      const answered = positionOf(scope)?.answered ?? [];
+      const carried = revisit ? undefined : carriedAnswerTo(scope, state.ask);
+      if (carried) {
+        this.store(scope, state.ask.slot, carried.extraction);
+        markFilled(
+          scope.memo,
+          { slot: state.ask.slot, type: state.ask.type, asked: false },
+          carried.utterance,
+        );
+        setPosition(scope, { state: name, attempts: 0, answered: [...answered, name] });
+        yield* this.follow(scope, state, steps);
+        return;
+      }
+      setPosition(scope, {
+        state: name,
+        attempts: 0,
+        answered,
+        ...(revisit ? { returnTo: revisit } : {}),
+      });
       yield* this.say(scope, state.ask.prompt);
       yield expectation(scope.agent, state.ask);
       return;
@@ -193,6 +269,7 @@ export class FlowRunner implements AgentRunner {
     const said = action.say === undefined ? undefined : yield* this.say(scope, action.say);
     if (action.handoff) yield { type: 'handoff_request', to: action.handoff, reason: said };
     else if (action.goto) yield* this.runFrom(scope, action.goto, steps + 1);
+    else if (action.revisit) yield* this.runFrom(scope, action.revisit, steps + 1, action.return_to);
   }
 
   /** Says a template; returns what was said. */
@@ -242,8 +319,31 @@ function slotSpec(ask: FlowAsk): SlotSpec {
   };
 }
 
+/**
+ * A meta intent the open language model heard where the question's grammar heard an answer: "hold on" is
+ * "oh one" to a digits grammar, and too alike to be rejected, but it is no answer.
+ */
+function metaOfOpenReading(input: UserInput): MetaIntent | undefined {
+  const open =
+    input.kind === 'speech' && input.recognition?.inGrammar ? input.recognition.alternatives[0] : undefined;
+  return open === undefined ? undefined : metaIntentOf(open);
+}
+
+/** The answer to `ask` the caller already gave, where the question takes answers given early. */
+function carriedAnswerTo(scope: RunScope, ask: FlowAsk) {
+  const carries = ask.carry_over ?? (ask.type === 'choice' || ask.type === 'date');
+  return carries ? carriedAnswer(scope.memo, ask.slot, slotSpec(ask)) : undefined;
+}
+
 function expectation(agent: AgentDefinition, ask: FlowAsk): RunnerEvent {
-  return { type: 'expect', agent: agent.name, slot: ask.slot, grammar: ask.grammar };
+  return {
+    type: 'expect',
+    agent: agent.name,
+    slot: ask.slot,
+    answer: ask.type,
+    lengths: ask.lengths,
+    grammar: ask.grammar,
+  };
 }
 
 function asObject(value: unknown): Record<string, unknown> {

@@ -50,14 +50,15 @@ describe('Orchestrator with the flow engine', () => {
     // The question is spoken (flushed) before the agent says what it expects next.
     expect(events.slice(-2)).toEqual([
       { type: 'sentence', agent: 'AuthAgent', text: sentences[1]!.text, start: 29, end: text.length },
-      { type: 'expect', agent: 'AuthAgent', slot: 'full_name', grammar: undefined },
+      {
+        type: 'expect',
+        agent: 'AuthAgent',
+        slot: 'full_name',
+        answer: 'name',
+        lengths: undefined,
+        grammar: undefined,
+      },
     ]);
-    expect(events).toContainEqual({
-      type: 'expect',
-      agent: 'AuthAgent',
-      slot: 'full_name',
-      grammar: undefined,
-    });
   });
 
   it('tells the recognizer which grammar fits the next answer', async () => {
@@ -68,6 +69,8 @@ describe('Orchestrator with the flow engine', () => {
       type: 'expect',
       agent: 'AuthAgent',
       slot: 'verifier',
+      answer: 'digits',
+      lengths: [4, 5],
       grammar: 'digits',
     });
   });
@@ -247,5 +250,129 @@ describe('MemoManager.truncateSpoken', () => {
       ['It is sunny', true],
       ['Next turn.', undefined],
     ]);
+  });
+});
+
+describe('the flow engine understands callers who go off-script', () => {
+  const slots = (memo: MemoManager) => memo.getContext<Record<string, unknown>>('slots') ?? {};
+  const heard = (memo: MemoManager, text: string, inGrammar: boolean, forced: string) =>
+    collect(
+      orchestrator.runTurn(
+        memo,
+        { kind: 'speech', text, recognition: { confidence: 0.6, inGrammar, alternatives: [forced] } },
+        { signal },
+      ),
+    );
+  const isoDaysAgo = (days: number) => {
+    const d = new Date();
+    d.setDate(d.getDate() - days);
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  };
+  async function verified(memo: MemoManager, intent = 'I want to report a claim'): Promise<AgentEvent[]> {
+    await collect(orchestrator.start(memo, { signal }));
+    await say(memo, 'alice brown');
+    await say(memo, 'six oh six oh one');
+    return say(memo, intent);
+  }
+
+  it('commits nothing from speech out of the grammar, and takes an answer both readings agree on', async () => {
+    const memo = await newMemo();
+    await verified(memo);
+    await say(memo, 'yesterday');
+    await say(memo, 'a tree fell on my car');
+    // The grammar forced "um that's right thanks" onto a question: the open model's words are the input.
+    const asked = await heard(memo, 'i have a question about my policy', false, "um that's right thanks");
+    expect(spoken(asked)).toMatch(/noted your question.*Was anyone injured\?/);
+    expect(slots(memo)['injuries']).toBeUndefined();
+    // Out of grammar, and no answer: re-asked, not committed.
+    expect(spoken(await heard(memo, 'my wife was driving', false, 'um right thank you'))).toMatch(
+      /yes or no/,
+    );
+    expect(slots(memo)['injuries']).toBeUndefined();
+    // Out of grammar but both readings say no.
+    expect(spoken(await heard(memo, 'no nobody was hurt', false, 'no one'))).toMatch(/Let me confirm/);
+    expect(slots(memo)['injuries']).toBe(false);
+  });
+
+  it('carries what the caller said to pick claims into the claims questions', async () => {
+    const memo = await newMemo();
+    const events = await verified(memo, 'someone hit my car in a parking lot yesterday');
+    expect(events).toContainEqual(expect.objectContaining({ type: 'handoff', to: 'ClaimsAgent' }));
+    // Neither "when" nor "what happened" is asked again.
+    expect(spoken(events)).not.toMatch(/When did it happen|what happened/);
+    expect(spoken(events)).toMatch(/Was anyone injured\?$/);
+    expect(slots(memo)['loss_date']).toBe(isoDaysAgo(1));
+    expect(slots(memo)['description']).toBe('someone hit my car in a parking lot yesterday');
+  });
+
+  it('keeps an intent said before its question, and asks for it no more', async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    expect(spoken(await say(memo, 'I want to file a claim'))).toMatch(/name/);
+    await say(memo, 'alice brown');
+    const events = await say(memo, 'six oh six oh one');
+    expect(spoken(events)).toMatch(/you're verified/);
+    expect(spoken(events)).not.toMatch(/report a claim, or/);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'handoff', to: 'ClaimsAgent' }));
+    // "I want to file a claim" says nothing about what happened: that is still asked.
+    expect(spoken(await say(memo, 'yesterday'))).toMatch(/what happened/);
+  });
+
+  it('corrects an earlier answer by its value ("no, it was Tuesday"), then asks on', async () => {
+    const memo = await newMemo();
+    await verified(memo);
+    await say(memo, 'yesterday');
+    const corrected = await say(memo, 'no, it was on Tuesday');
+    expect(spoken(corrected)).toMatch(/^Got it, [A-Z][a-z]+ \d+, \d{4}\. In a few words, what happened\?$/);
+    expect(slots(memo)['loss_date']).not.toBe(isoDaysAgo(1));
+    expect(slots(memo)['description']).toBeUndefined();
+  });
+
+  it('asks what to fix after a "no" at the confirmation, fixes it, and confirms again', async () => {
+    const memo = await newMemo();
+    await verified(memo);
+    await say(memo, 'yesterday');
+    await say(memo, 'a tree fell on my car');
+    expect(spoken(await say(memo, 'no'))).toMatch(/on .*, a tree fell on my car, and no one was injured\./);
+    expect(spoken(await say(memo, 'no'))).toMatch(/What should I change/);
+    expect(spoken(await say(memo, 'what happened'))).toMatch(/what happened\?$/);
+    const confirm = spoken(await say(memo, 'a branch fell on my car'));
+    expect(confirm).toMatch(
+      /^Let me confirm: .*, a branch fell on my car, and no one was injured\. Shall I file/,
+    );
+    expect(slots(memo)['loss_date']).toBe(isoDaysAgo(1));
+  });
+
+  it('varies its re-asks, offers the keypad, and hands over after repeated failures', async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    await say(memo, 'alice brown');
+    const first = spoken(await say(memo, 'banana'));
+    const second = spoken(await say(memo, 'banana'));
+    expect(first).toMatch(/five digits for a ZIP code/);
+    expect(second).not.toBe(first);
+    expect(second).toMatch(/one at a time.*keypad/);
+    const third = await say(memo, 'banana');
+    expect(third).toContainEqual(expect.objectContaining({ type: 'tool_start', tool: 'escalate_human' }));
+  });
+});
+
+describe('the flow engine and the open reading of in-grammar speech', () => {
+  it('hears "hold on" that a digits grammar took for "oh one"', async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    await say(memo, 'alice brown');
+    const events = await collect(
+      orchestrator.runTurn(
+        memo,
+        {
+          kind: 'speech',
+          text: 'oh one',
+          recognition: { confidence: 0.3, inGrammar: true, alternatives: ['hold on'] },
+        },
+        { signal },
+      ),
+    );
+    expect(spoken(events)).toBe('Sure, take your time.');
   });
 });

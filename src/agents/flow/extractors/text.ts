@@ -10,6 +10,8 @@ export function extractText(input: string): Extraction {
   const text = words
     .join(' ')
     .replace(/^[\s,;:.\-\u2013\u2014]+/, '')
+    // Nor a final stop: a description is read back inside a sentence ("…in a parking lot, and no one…").
+    .replace(/[\s,;:.!]+$/, '')
     .trim();
   if (text.replace(/[\s\p{P}\p{S}]/gu, '').length < 2) return fail('no text heard (at least 2 characters)');
   return ok(text, text);

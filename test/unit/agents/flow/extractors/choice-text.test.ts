@@ -74,7 +74,8 @@ describe('text slot', () => {
 
   it.each([
     ['the car was hit from behind', 'the car was hit from behind'],
-    ['Um, the car was hit.', 'the car was hit.'],
+    ['Um, the car was hit.', 'the car was hit'],
+    ['It happened in a parking lot.', 'It happened in a parking lot'],
     ['uh the other driver ran a red light um', 'the other driver ran a red light'],
     ['  lots   of   space  ', 'lots of space'],
     ['ok', 'ok'],
