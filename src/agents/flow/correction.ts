@@ -14,15 +14,17 @@ export interface AnsweredSlot {
 }
 
 /**
- * The earlier answer an utterance corrects: it starts like a correction ("no, it was Tuesday") and the
- * rest is a new, different value for one of the answered slots (the most recent first).
+ * The earlier answer an utterance corrects: it starts like a correction ("no, it was Tuesday"), or, when
+ * not `marked`, it merely holds one ("it was on Tuesday", where the open question got no answer), and
+ * the rest is a new, different value for one of the answered slots (the most recent first).
  */
 export function correctionOf(
   text: string,
   answered: readonly AnsweredSlot[],
+  { marked }: { readonly marked: boolean },
 ): { readonly slot: string; readonly extraction: Extraction & { ok: true } } | undefined {
   let rest = text.trim();
-  if (!MARKER.test(rest)) return undefined;
+  if (marked && !MARKER.test(rest)) return undefined;
   while (MARKER.test(rest)) rest = rest.replace(MARKER, '');
   if (!rest) return undefined;
   for (const { slot, spec, value } of answered.toReversed()) {

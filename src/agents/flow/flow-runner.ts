@@ -66,13 +66,10 @@ export class FlowRunner implements AgentRunner {
     // picks the policy); elsewhere the question wins ("I have a question" is no "I have" to a yes/no).
     const meta = said === 'question' && ask.type === 'text' ? undefined : said;
     const answerFirst = meta === 'question' && ask.type === 'choice';
-    const corrected =
-      input.kind === 'dtmf' ? undefined : correctionOf(text, this.answeredSlots(scope, position));
-    if (corrected) {
-      this.store(scope, corrected.slot, corrected.extraction);
-      yield* this.say(scope, `Got it, ${corrected.extraction.spoken}.`);
-      yield* this.say(scope, ask.prompt);
-      yield expectation(scope.agent, ask);
+    const answeredSlots = this.answeredSlots(scope, position);
+    const marked = input.kind === 'dtmf' ? undefined : correctionOf(text, answeredSlots, { marked: true });
+    if (marked) {
+      yield* this.corrected(scope, ask, marked);
       return;
     }
     if (meta && !answerFirst) {
@@ -82,7 +79,7 @@ export class FlowRunner implements AgentRunner {
     const extraction = this.extract(input, ask);
     if (extraction.ok) {
       this.store(scope, ask.slot, extraction);
-      markFilled(scope.memo, { slot: ask.slot, type: ask.type, asked: true });
+      if (input.kind !== 'dtmf') markFilled(scope.memo, { slot: ask.slot, type: ask.type, asked: true });
       const answered = [...(position.answered ?? []), position.state];
       if (position.returnTo) {
         setPosition(scope, { state: position.state, attempts: 0, answered });
@@ -97,6 +94,12 @@ export class FlowRunner implements AgentRunner {
       yield* this.meta(scope, meta, position, text);
       return;
     }
+    // No answer to this question, but a new one to an earlier: "it was on Tuesday" at the confirmation.
+    const unmarked = input.kind === 'dtmf' ? undefined : correctionOf(text, answeredSlots, { marked: false });
+    if (unmarked) {
+      yield* this.corrected(scope, ask, unmarked);
+      return;
+    }
     scope.log.debug(
       { session_id: scope.memo.sessionId, slot: ask.slot, reason: extraction.reason },
       'answer not understood',
@@ -108,6 +111,18 @@ export class FlowRunner implements AgentRunner {
     }
     setPosition(scope, { ...position, attempts });
     yield* this.say(scope, repairPrompt(ask, attempts));
+    yield expectation(scope.agent, ask);
+  }
+
+  /** An earlier answer was corrected: says so, and asks the open question again (a read-back, anew). */
+  private async *corrected(
+    scope: RunScope,
+    ask: FlowAsk,
+    correction: NonNullable<ReturnType<typeof correctionOf>>,
+  ): AsyncGenerator<RunnerEvent> {
+    this.store(scope, correction.slot, correction.extraction);
+    yield* this.say(scope, `Got it, ${correction.extraction.spoken}.`);
+    yield* this.say(scope, ask.prompt);
     yield expectation(scope.agent, ask);
   }
 

@@ -328,6 +328,18 @@ describe('the flow engine understands callers who go off-script', () => {
     expect(slots(memo)['description']).toBeUndefined();
   });
 
+  it('takes a new value for an earlier answer where the open question got none ("it was on Tuesday")', async () => {
+    const memo = await newMemo();
+    await verified(memo);
+    await say(memo, 'yesterday');
+    await say(memo, 'a tree fell on my car');
+    await say(memo, 'no');
+    const corrected = spoken(await say(memo, 'it was on Tuesday'));
+    expect(corrected).toMatch(/^Got it, [A-Z][a-z]+ \d+, \d{4}\. Let me confirm: on [A-Z]/);
+    expect(slots(memo)['loss_date']).not.toBe(isoDaysAgo(1));
+    expect(slots(memo)['confirmed']).toBeUndefined();
+  });
+
   it('asks what to fix after a "no" at the confirmation, fixes it, and confirms again', async () => {
     const memo = await newMemo();
     await verified(memo);

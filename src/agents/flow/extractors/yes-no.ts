@@ -10,6 +10,8 @@ type Kind = 'yes' | 'weakYes' | 'no' | 'unsure';
 interface Phrase {
   readonly words: readonly string[];
   readonly kind: Kind;
+  /** An answer only where the utterance ends, or a "not" follows: "it was." but not "it was on Tuesday". */
+  readonly echo?: boolean;
 }
 
 const phrases = (kind: Kind, list: readonly string[]): Phrase[] =>
@@ -115,8 +117,10 @@ const PHRASES: readonly Phrase[] = [
     'i guess so',
     'you bet',
     'sounds good',
-    ...PRONOUNS.flatMap((pronoun) => AUXILIARIES.map((auxiliary) => `${pronoun} ${auxiliary}`)),
   ]),
+  ...PRONOUNS.flatMap((pronoun) =>
+    AUXILIARIES.map((auxiliary): Phrase => ({ words: [pronoun, auxiliary], kind: 'yes', echo: true })),
+  ),
   ...phrases('weakYes', ['okay', 'alright', 'all right', 'right', 'fine', 'good', 'great', 'perfect']),
   // Longest first, so "no one" wins over "no" and "i don't think so" over anything shorter.
 ].sort((a, b) => b.words.length - a.words.length);
@@ -201,7 +205,10 @@ export function extractYesNo(input: string): Extraction {
   };
   for (let i = 0; i < tokens.length;) {
     const token = tokens[i]!;
-    const phrase = phraseAt(tokens, i);
+    const found = phraseAt(tokens, i);
+    const after = found ? tokens[i + found.words.length] : undefined;
+    const phrase =
+      found?.echo && after !== undefined && after !== 'not' && after !== 'no' ? undefined : found;
     if (!phrase) {
       if (NEGATORS.has(token)) {
         settleNegator();

@@ -17,6 +17,7 @@ describe('yes_no slot', () => {
     ['absolutely', true],
     ['please do', true],
     ['i do', true],
+    ['it was', true],
     ['yes i do', true],
     ['yes please', true],
     ['uh yeah i think so', true],
@@ -66,6 +67,9 @@ describe('yes_no slot', () => {
     ['yeah no', 'both'],
     ['yes and no', 'both'],
     ['no problem', 'unsure'],
+    // An auxiliary answers only at the end: these say something else.
+    ['it was on tuesday', 'no yes or no'],
+    ['i have a question about my policy', 'no yes or no'],
   ])('%j fails: %s', (input, reason) => {
     const result = extractSlot(input, yesNo);
     expect(result.ok).toBe(false);
