@@ -4,6 +4,8 @@
 // with the grammar and the open model and decides). Reports how much off-script speech is rejected and how
 // many answers the grammar heard right are kept. (What the second decoding costs a call is in bench:e2e's
 // voice-to-voice: the flows' constrained prompts run it.)
+import { extractSlot, type SlotSpec } from '../src/agents/flow/extractors/index.ts';
+import { metaIntentOf } from '../src/agents/flow/meta-intents.ts';
 import { concatPcm16, type Pcm16 } from '../src/audio/pcm.ts';
 import { builtInGrammar } from '../src/speech/grammars.ts';
 import { createTts } from '../src/speech/providers.ts';
@@ -85,6 +87,22 @@ function onTheLine(speech: Pcm16, seed: number): Pcm16 {
   return line.map((x) => Math.max(-32768, Math.min(32767, Math.round(x + random() * noise))));
 }
 
+/** The demo's questions under each grammar: what an answer must be to be committed. */
+const SLOTS: Record<string, SlotSpec> = {
+  digits: { type: 'digits', lengths: [4, 5] },
+  yes_no: { type: 'yes_no' },
+};
+
+/** Whether the flow would commit this result as an answer (docs/AGENTS.md §4.6, §4.8). */
+function committed(
+  result: { text: string; inGrammar?: boolean; alternatives?: readonly string[] },
+  grammar: string,
+) {
+  if (result.inGrammar === false) return false; // both readings agreeing is left out: rare, and still right
+  if (metaIntentOf(result.text) ?? metaIntentOf(result.alternatives?.[0] ?? '')) return false;
+  return extractSlot(result.text, SLOTS[grammar]!).ok;
+}
+
 const normal = (text: string) => text.toLowerCase().replace("it's", 'it is');
 const stt = new PocketsphinxStt();
 let answers = 0;
@@ -92,6 +110,7 @@ let answersHeardRight = 0;
 let keptRight = 0;
 let offScript = 0;
 let rejected = 0;
+let committedOffScript = 0;
 const missed: string[] = [];
 process.stdout.write(`rtvoice grammar bench: ${machine()}\n`);
 for (const [index, [tts, voice]] of VOICES.entries()) {
@@ -116,6 +135,7 @@ for (const [index, [tts, voice]] of VOICES.entries()) {
         offScript += 1;
         if (result.inGrammar === false) rejected += 1;
         else missed.push(`${voice}, ${grammar}: "${text}" taken as "${result.text}"`);
+        if (committed(result, grammar)) committedOffScript += 1;
       }
     }
     recognizer.close();
@@ -131,6 +151,10 @@ printTable('Grammar or not: off-script speech at constrained prompts (7 voices, 
     metric: 'off-script utterances rejected (read by the open model)',
     value: pct(rejected, offScript),
     target: '≥ 90 %',
+  },
+  {
+    metric: 'off-script utterances a flow would commit as an answer',
+    value: pct(committedOffScript, offScript),
   },
   { metric: 'answers the grammar heard right, kept', value: pct(keptRight, answersHeardRight) },
   { metric: 'answers the grammar heard wrong', value: pct(answers - answersHeardRight, answers) },

@@ -16,6 +16,10 @@ const PHRASES: Readonly<Record<MetaIntent, readonly string[]>> = {
     'just a moment',
     'give me a second',
     'give me a moment',
+    'let me check',
+    'let me see',
+    'let me look',
+    'let me think',
     'stop',
   ],
   repeat: [
