@@ -80,6 +80,10 @@ describe('checkGrammarResult', () => {
     expect(checkGrammarResult('', sure(''), digits, pronounce).inGrammar).toBe(true);
   });
 
+  it('keeps a short answer the open model missed entirely (a bare "No.")', () => {
+    expect(checkGrammarResult('oh one', { text: '', confidence: 0 }, digits, pronounce).inGrammar).toBe(true);
+  });
+
   it('keeps a half-alike reading the open model itself is unsure of ("the what" for "oh one")', () => {
     const unsure = { text: 'the what', confidence: 0.2 };
     expect(checkGrammarResult('oh one', unsure, digits, pronounce).inGrammar).toBe(true);
