@@ -63,17 +63,25 @@ const normalize = (name: string) =>
 
 /** Names closer than this (edits per character) count as the same: recognizers misspell names. */
 const NAME_TOLERANCE = 0.3;
+const WORD_TOLERANCE = 0.25;
 
 /**
  * The policy of a caller who gave their full name and either ZIP code or the last four of their SSN. The
- * code must match exactly; the name only nearly, as a speech recognizer often gets a surname slightly
- * wrong ("alice braga" for Alice Brown), the way directory-assisted IVRs match.
+ * code must match exactly; the name only nearly, as a speech recognizer often gets a name wrong, the way
+ * directory-assisted IVRs match: the whole name within 30 % edits ("alice braga" for Alice Brown), or the
+ * first or the last name within one edit in four letters ("carol when" for Carol Nguyen).
  */
 export function findPolicy(fullName: string, verifier: string): Policy | undefined {
   const name = normalize(fullName);
   const code = verifier.replace(/\D/g, '');
   const candidates = DEMO_POLICIES.filter((p) => p.zip === code || p.ssnLast4 === code);
-  return candidates.find((p) => editDistance(normalize(p.holder), name) <= NAME_TOLERANCE * p.holder.length);
+  const heardWords = name.split(' ').filter(Boolean);
+  const nearly = (a: string, b: string, tolerance: number) => editDistance(a, b) <= tolerance * a.length;
+  return candidates.find((p) => {
+    const holder = normalize(p.holder);
+    if (nearly(holder, name, NAME_TOLERANCE)) return true;
+    return holder.split(' ').some((part) => heardWords.some((word) => nearly(part, word, WORD_TOLERANCE)));
+  });
 }
 
 /** Levenshtein distance. */
