@@ -36,8 +36,9 @@ export function markFilled(memo: MemoManager, fill: Fill, text?: string): void {
 
 /**
  * An answer to `slot` the caller already gave: "someone hit my car yesterday", said to pick claims, tells
- * the claims flow when it happened and what happened. Only utterances that answered no other question
- * count (a choice aside: it routes the call, and what else was said comes along), and no question; the
+ * the claims flow when it happened and what happened. A choice is taken from any utterance that answered
+ * no other question ("I want to file a claim" at the name prompt); other answers only from the utterance
+ * that made a choice (it routes the call, and what else was said comes along). Never from a question; the
  * newest that reads as an answer wins.
  */
 export function carriedAnswer(
@@ -48,6 +49,9 @@ export function carriedAnswer(
   const kept = memo.getContext<Utterance[]>(KEY) ?? [];
   for (const utterance of kept.toReversed()) {
     if (utterance.filled.some((f) => f.slot === slot || (f.asked && f.type !== 'choice'))) continue;
+    // Dates and descriptions come only from what routed the call: a failed answer to another question
+    // ("the last four are one two…") is no description, and a misheard one holds stray dates.
+    if (spec.type !== 'choice' && !utterance.filled.some((f) => f.type === 'choice')) continue;
     if (metaIntentOf(utterance.text) !== undefined) continue;
     if (spec.type === 'text' && !describesSomething(utterance.text)) continue;
     const extraction = extractSlot(utterance.text, spec);

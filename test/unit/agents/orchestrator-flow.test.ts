@@ -305,6 +305,17 @@ describe('the flow engine understands callers who go off-script', () => {
     expect(slots(memo)['description']).toBe('someone hit my car in a parking lot yesterday');
   });
 
+  it('never takes a failed answer to another question as a description or a date', async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    await say(memo, 'alice brown');
+    await say(memo, 'the last four are one two oh two four five two eight on the ninth');
+    await say(memo, 'six oh six oh one');
+    const events = await say(memo, 'I want to report a claim');
+    expect(spoken(events)).toMatch(/When did it happen\?$/);
+    expect(spoken(await say(memo, 'yesterday'))).toMatch(/what happened\?$/);
+  });
+
   it('keeps an intent said before its question, and asks for it no more', async () => {
     const memo = await newMemo();
     await collect(orchestrator.start(memo, { signal }));
