@@ -73,6 +73,7 @@ async function run(plan: CallPlan): Promise<CallOutcome> {
       failures: [`bench error: ${error}`],
       wrongCommits: [],
       verified: false,
+      verifiedMisheard: false,
       escalated: false,
       escalatedUnasked: false,
       claimsFiled: 0,

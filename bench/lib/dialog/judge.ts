@@ -11,6 +11,8 @@ export interface Verdict {
   /** What the agent acted on wrongly: a wrong identity, a claim field, an intent. */
   readonly wrongCommits: readonly string[];
   readonly verified: boolean;
+  /** Verified as the right holder though the name given to the tool was not theirs (the demo's tolerance). */
+  readonly verifiedMisheard: boolean;
   readonly escalated: boolean;
   /** Escalated without the caller asking (a fallback, not a wrong commit). */
   readonly escalatedUnasked: boolean;
@@ -42,7 +44,9 @@ export function judge(plan: CallPlan, call: Conversation): Verdict {
     else if (!codes.includes(String(auth.args.verifier)))
       wrong.push(`verified with code ${String(auth.args.verifier)}`);
   }
-  const verified = auths.some((a) => a.result?.policy_id === persona.policy.policyId);
+  const rightAuths = auths.filter((a) => a.result?.policy_id === persona.policy.policyId);
+  const verified = rightAuths.length > 0;
+  const verifiedMisheard = rightAuths.some((a) => !sameName(String(a.args.full_name), persona.name));
 
   for (const handoff of call.handoffs) {
     const wanted =
@@ -105,11 +109,21 @@ export function judge(plan: CallPlan, call: Conversation): Verdict {
     failures: reached && wrong.length === 0 ? [] : failures,
     wrongCommits: wrong,
     verified,
+    verifiedMisheard,
     escalated,
     escalatedUnasked,
     claimsFiled: filings.length,
   };
 }
+
+const sameName = (a: string, b: string) => {
+  const plain = (name: string) =>
+    name
+      .toLowerCase()
+      .replace(/[^a-z]+/g, ' ')
+      .trim();
+  return plain(a) === plain(b);
+};
 
 /** Cut-offs and voice-to-voice from the caller's record and the agent speech it heard. */
 export function timings(call: Conversation): UtteranceTiming[] {

@@ -57,6 +57,8 @@ export function figures(outcomes: readonly CallOutcome[]) {
     person: byGoal('person'),
     talking: outcomes.filter((o) => o.plan.goal.kind !== 'person').length,
     verified: outcomes.filter((o) => o.plan.goal.kind !== 'person' && o.verdict.verified).length,
+    verifiedMisheard: outcomes.filter((o) => o.plan.goal.kind !== 'person' && o.verdict.verifiedMisheard)
+      .length,
     commitsRight: commits.filter((c) => c.right).length,
     commits: commits.length,
     bySlot: Object.fromEntries(bySlot),
