@@ -100,6 +100,7 @@ export function printFigures(f: Figures, extra: readonly Row[]): void {
       metric: '  verified as the right holder (claim and policy calls)',
       value: ratio(f.verified, f.talking),
     },
+    { metric: '    with a misheard name (the demo tolerates it)', value: String(f.verifiedMisheard) },
     { metric: 'slot accuracy (committed values right)', value: ratio(f.commitsRight, f.commits) },
     ...Object.entries(f.bySlot).map(([slot, s]) => ({ metric: `  ${slot}`, value: `${s.right} / ${s.all}` })),
     { metric: 'calls with a wrong commit', value: ratio(f.wrongCommitCalls, f.calls), target: '0' },

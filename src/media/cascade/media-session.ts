@@ -97,8 +97,15 @@ export class MediaSession implements CallHandler {
       const listening = await resources.forListening();
       if (!listening) return;
       const { recognizer, endedEarly } = listening;
-      recognizer.on('partial', (text) => this.publish('user_transcript', { text, final: false }));
-      recognizer.on('error', (err) => this.deps.log.error({ err: err.message }, 'recognizer failed'));
+      const partial = (text: string) => this.publish('user_transcript', { text, final: false });
+      const failed = (err: Error) => this.deps.log.error({ err: err.message }, 'recognizer failed');
+      recognizer.on('partial', partial);
+      recognizer.on('error', failed);
+      // The recognizer goes back to the pool: the next call's words must not reach this session.
+      this.lifetime.signal.addEventListener('abort', () => {
+        recognizer.off('partial', partial);
+        recognizer.off('error', failed);
+      });
       // The caller spoke (and stopped) while the recognizer loaded: that utterance is heard now.
       if (endedEarly && this.earlyEnd)
         this.endOfUtterance(this.earlyEnd.speechEndAt, this.earlyEnd.decidedAt);
