@@ -10,20 +10,24 @@ export function normalizeWords(text: string): string[] {
     .filter(Boolean);
 }
 
-/** Word edit distance between a reference and a hypothesis, and the reference length. */
-export function wordErrors(reference: string, hypothesis: string): { errors: number; words: number } {
-  const ref = normalizeWords(reference);
-  const hyp = normalizeWords(hypothesis);
-  let previous = Array.from({ length: hyp.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= ref.length; i += 1) {
+/** Levenshtein distance between two sequences (words, phones, letters). */
+export function editDistance<T>(a: ArrayLike<T>, b: ArrayLike<T>): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
     const current = [i];
-    for (let j = 1; j <= hyp.length; j += 1) {
-      const substitution = previous[j - 1]! + (ref[i - 1] === hyp[j - 1] ? 0 : 1);
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
       current[j] = Math.min(substitution, previous[j]! + 1, current[j - 1]! + 1);
     }
     previous = current;
   }
-  return { errors: previous[hyp.length]!, words: ref.length };
+  return previous[b.length]!;
+}
+
+/** Word edit distance between a reference and a hypothesis, and the reference length. */
+export function wordErrors(reference: string, hypothesis: string): { errors: number; words: number } {
+  const ref = normalizeWords(reference);
+  return { errors: editDistance(ref, normalizeWords(hypothesis)), words: ref.length };
 }
 
 /** Word error rate over a set of (reference, hypothesis) pairs: total edits over total reference words. */

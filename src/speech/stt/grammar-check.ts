@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { editDistance } from '../wer.ts';
 
 /**
  * Whether a grammar-constrained result was really said. A JSGF grammar maps any sound onto its phrases
@@ -61,17 +62,4 @@ export function loadPronunciations(path: string): (word: string) => readonly str
   }
   // A word the dictionary lacks is spelled out: still comparable, letter by letter.
   return (word) => phones.get(word) ?? [...word];
-}
-
-function editDistance(a: readonly string[], b: readonly string[]): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1)
-      current.push(
-        Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)),
-      );
-    previous = current;
-  }
-  return previous[b.length]!;
 }

@@ -45,7 +45,11 @@ function session(id: number): Session {
 /** Sets the grammar for the session's next utterance (its decoder loads now, not when the caller speaks). */
 function constrain(current: Session, jsgf: string | undefined): void {
   current.nextGrammar = jsgf;
-  if (jsgf !== undefined) current.grammarDecoder ??= idle.pop() ?? new PocketsphinxDecoder();
+  if (jsgf !== undefined) {
+    current.grammarDecoder ??= idle.pop() ?? new PocketsphinxDecoder();
+    // The dictionary loads once per thread while the agent asks, not when the caller's answer ends.
+    pronounce ??= loadPronunciations(`${POCKETSPHINX_MODEL_DIR}/cmudict-en-us.dict`);
+  }
   if (!current.inUtterance) startUtterance(current);
 }
 
@@ -65,8 +69,7 @@ function finish(current: Session): RecognitionResult {
   const constraint = current.constraint;
   if (!constraint) return open;
   const constrained = constraint.decoder.finish();
-  pronounce ??= loadPronunciations(`${POCKETSPHINX_MODEL_DIR}/cmudict-en-us.dict`);
-  const check = checkGrammarResult(constrained.text, open, constraint.vocabulary, pronounce);
+  const check = checkGrammarResult(constrained.text, open, constraint.vocabulary, pronounce!);
   return check.inGrammar
     ? { ...constrained, confidence: check.agreement, inGrammar: true, alternatives: [open.text] }
     : { ...open, inGrammar: false, alternatives: [constrained.text] };
