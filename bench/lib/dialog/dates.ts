@@ -14,20 +14,9 @@ export interface LossDate {
   readonly core: string;
 }
 
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
+/** How the agent and a caller name a month. */
+const monthOf = (day: Date) => day.toLocaleString('en-US', { month: 'long' });
+
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const ORDINALS = [
   'first',
@@ -65,7 +54,7 @@ const pad = (n: number) => String(n).padStart(2, '0');
 function dated(day: Date, said: string[], clean: string, core: string): LossDate {
   return {
     iso: `${day.getFullYear()}-${pad(day.getMonth() + 1)}-${pad(day.getDate())}`,
-    readBack: `${MONTHS[day.getMonth()]} ${day.getDate()}, ${day.getFullYear()}`,
+    readBack: `${monthOf(day)} ${day.getDate()}, ${day.getFullYear()}`,
     said,
     clean,
     core,
@@ -100,8 +89,8 @@ function lossDate(today: Date, kind: LossDateKind, days: number): LossDate {
       );
     }
     case 'calendar': {
-      const spoken = `${MONTHS[day.getMonth()]} ${ordinal(day.getDate())}`;
-      const the = `${MONTHS[day.getMonth()]} the ${ordinal(day.getDate())}`;
+      const spoken = `${monthOf(day)} ${ordinal(day.getDate())}`;
+      const the = `${monthOf(day)} the ${ordinal(day.getDate())}`;
       return dated(day, [`${spoken}.`, `On ${spoken}.`, `It was ${the}.`], `${spoken}.`, `on ${spoken}`);
     }
   }
