@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import type { Pcm16 } from '../../audio/pcm.ts';
 import { requireDependencies } from '../system-dependencies.ts';
 import { TtsError, type SynthesisRequest, type TtsProvider } from '../types.ts';
@@ -7,6 +8,8 @@ import { streamSpeech, type RenderedAudio } from './stream.ts';
 const ESPEAK_RATE = 22050;
 const WAV_HEADER_BYTES = 44;
 const NORMAL_WORDS_PER_MINUTE = 175;
+/** A sentence's audio buffered ahead: over six minutes at 22.05 kHz. */
+const MAX_SENTENCE_BYTES = 16 << 20;
 
 /**
  * espeak-ng as a subprocess (it is GPL, so it stays out of our process): many languages, first audio in
@@ -42,6 +45,10 @@ function speak(
     stdio: ['ignore', 'pipe', 'pipe'],
     signal,
   });
+  // Read at once into memory: the sentence rendered ahead is only consumed when the one before it has
+  // played, and a child's stdout not read before the child exits loses what it had buffered (all but the
+  // last bytes of every sentence after the first).
+  const stdout = child.stdout.pipe(new PassThrough({ highWaterMark: MAX_SENTENCE_BYTES }));
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => {
@@ -52,7 +59,7 @@ function speak(
   return (async function* () {
     let header = Buffer.alloc(0);
     let carry: Buffer | undefined; // an odd byte waiting for its pair
-    for await (const data of child.stdout as AsyncIterable<Buffer>) {
+    for await (const data of stdout as AsyncIterable<Buffer>) {
       let chunk = data;
       if (header.length < WAV_HEADER_BYTES) {
         const need = WAV_HEADER_BYTES - header.length;

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { rms } from '../../../src/audio/levels.ts';
 import { concatPcm16, type Pcm16 } from '../../../src/audio/pcm.ts';
 import { PocketsphinxStt } from '../../../src/speech/stt/pocketsphinx.ts';
@@ -104,6 +105,21 @@ describe('EspeakTts', () => {
     );
     expect(audio.length / 16000).toBeGreaterThan(1);
     expect(rms(audio)).toBeGreaterThan(0.02);
+  });
+
+  it('keeps every sentence whole when the reply is consumed at playback pace', async () => {
+    const length = async (text: string, paced: boolean) => {
+      let samples = 0;
+      for await (const chunk of espeak.synthesize({ text, voice: 'en+f2', sampleRate: 16000 })) {
+        samples += chunk.length;
+        if (paced) await sleep(100); // the sentence rendered ahead waits, as during a call
+      }
+      return samples;
+    };
+    const parts = ['Hi,', 'my name is Alice Brown.', 'And this is another sentence after it.'];
+    const alone = (await Promise.all(parts.map((p) => length(p, false)))).reduce((a, b) => a + b);
+    const paced = await length(parts.join(' '), true);
+    expect(paced / alone).toBeGreaterThan(0.9);
   });
 
   it('stops the subprocess when aborted', async () => {
