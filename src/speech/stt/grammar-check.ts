@@ -30,8 +30,9 @@ export function checkGrammarResult(
   pronounce: (word: string) => readonly string[],
 ): GrammarCheck {
   const open = openResult.text.split(' ').filter(Boolean);
-  if (open.length > 0 && open.every((word) => vocabulary.has(word))) return { inGrammar: true, agreement: 1 };
+  // No phrase of the grammar fits (even when each word the open model heard is one of its words).
   if (!grammarText) return { inGrammar: open.length === 0, agreement: open.length === 0 ? 1 : 0 };
+  if (open.length > 0 && open.every((word) => vocabulary.has(word))) return { inGrammar: true, agreement: 1 };
   // The open model misses short words the grammar expects (a bare "No."): nothing to disagree with.
   if (open.length === 0) return { inGrammar: true, agreement: MIN_AGREEMENT };
   const a = grammarText.split(' ').flatMap(pronounce);

@@ -80,6 +80,10 @@ describe('checkGrammarResult', () => {
     expect(checkGrammarResult('', sure(''), digits, pronounce).inGrammar).toBe(true);
   });
 
+  it('rejects a sentence the grammar has no phrase for, even when each word is one of its words', () => {
+    expect(checkGrammarResult('', sure('one oh'), digits, pronounce).inGrammar).toBe(false);
+  });
+
   it('keeps a short answer the open model missed entirely (a bare "No.")', () => {
     expect(checkGrammarResult('oh one', { text: '', confidence: 0 }, digits, pronounce).inGrammar).toBe(true);
   });
