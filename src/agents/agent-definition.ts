@@ -60,6 +60,8 @@ export interface AgentDefinition extends AgentFile {
   readonly file: string;
   /** The prompt template's text. */
   readonly promptTemplate: string | undefined;
+  /** The JSGF text of each grammar the flow's questions name (flow engine only). */
+  readonly grammars: Readonly<Record<string, string>>;
 }
 
 /** Settings that may change at runtime (`PUT /api/v1/agents/{name}`). */

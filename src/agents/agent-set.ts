@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { errorMessage } from '../errors.ts';
+import { BUILT_IN_GRAMMARS, builtInGrammar } from '../speech/grammars.ts';
 import { AgentFile, type AgentDefinition, type AgentOverrides } from './agent-definition.ts';
 import { checkFlow } from './flow/check-flow.ts';
 import { checkTemplate } from './templates.ts';
@@ -116,7 +117,39 @@ async function readAgent(file: YamlFile, engine: AgentEngine): Promise<AgentDefi
       `agent "${content.name}" has no flow, which the offline engine needs (or configure an LLM)`,
     );
   }
-  return { ...content, file: file.path, promptTemplate };
+  const grammars = engine === 'flow' ? await readGrammars(file, content) : {};
+  return { ...content, file: file.path, promptTemplate, grammars };
+}
+
+/** The grammars a flow's questions name: built-in ones, or JSGF files beside the YAML file. */
+async function readGrammars(file: YamlFile, content: AgentFile): Promise<Record<string, string>> {
+  const grammars: Record<string, string> = {};
+  for (const [state, { ask }] of Object.entries(content.flow?.states ?? {})) {
+    const name = ask?.grammar;
+    if (name === undefined || name in grammars) continue;
+    const at = ['flow', 'states', state, 'ask', 'grammar'];
+    const builtIn = builtInGrammar(name);
+    if (builtIn !== undefined) {
+      grammars[name] = builtIn;
+      continue;
+    }
+    if (!name.endsWith('.jsgf'))
+      throw file.error(
+        at,
+        `unknown grammar "${name}": name a built-in one (${BUILT_IN_GRAMMARS.join(', ')}) or a .jsgf file`,
+      );
+    const path = resolve(dirname(file.path), name);
+    let jsgf: string;
+    try {
+      jsgf = await readFile(path, 'utf8');
+    } catch {
+      throw file.error(at, `grammar file ${path} cannot be read`);
+    }
+    if (!/^\s*#JSGF\b/.test(jsgf) || !/\bpublic\s+<[^>]+>\s*=/.test(jsgf))
+      throw file.error(at, `${path} is not a JSGF grammar: it needs a #JSGF header and a public rule`);
+    grammars[name] = jsgf;
+  }
+  return grammars;
 }
 
 function checkAgent(

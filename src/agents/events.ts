@@ -74,6 +74,7 @@ export type AgentEvent =
       /** The slot's type (`digits`, `name`, `yes_no`…) and, for digits, the lengths an answer has. */
       readonly answer: string;
       readonly lengths?: readonly number[] | undefined;
+      /** The JSGF grammar that constrains recognition of the answer. */
       readonly grammar?: string | undefined;
     }
   | {

@@ -34,7 +34,10 @@ const Ask = z.strictObject({
   min: z.number().optional(),
   max: z.number().optional(),
   options: z.record(z.string(), z.array(z.string().min(1)).min(1)).optional(),
-  /** A JSGF grammar for the recognizer while this question is open: a built-in name or a file. */
+  /**
+   * A JSGF grammar for the recognizer while this question is open: a built-in one (`digits`, `yes_no`) or
+   * a `.jsgf` file relative to the agent's YAML file (the names in a directory, say).
+   */
   grammar: z.string().min(1).optional(),
   /** Keypad digits answer this question (DTMF). */
   dtmf: z.boolean().default(false),

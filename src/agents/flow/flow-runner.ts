@@ -357,7 +357,7 @@ function expectation(agent: AgentDefinition, ask: FlowAsk): RunnerEvent {
     slot: ask.slot,
     answer: ask.type,
     lengths: ask.lengths,
-    grammar: ask.grammar,
+    grammar: ask.grammar === undefined ? undefined : agent.grammars[ask.grammar],
   };
 }
 

@@ -7,7 +7,6 @@ import type { VoiceSelection } from '../../agents/voices.ts';
 import type { Pcm16 } from '../../audio/pcm.ts';
 import type { SttResult } from '../../speech/types.ts';
 import { errorMessage } from '../../errors.ts';
-import { builtInGrammar } from '../../speech/grammars.ts';
 import { tracer } from '../../telemetry/tracing.ts';
 import { CALL_CLOSE } from '../../transports/close-codes.ts';
 import type { CallHandler } from '../../transports/transport.ts';
@@ -349,9 +348,7 @@ export class MediaSession implements CallHandler {
       onHandoff: (voice) => (this.voice = voice),
       onExpect: ({ grammar, answer, lengths }) => {
         this.expected = { answer, lengths };
-        this.resources?.input?.recognizer?.setGrammar(
-          grammar === undefined ? undefined : builtInGrammar(grammar),
-        );
+        this.resources?.input?.recognizer?.setGrammar(grammar);
       },
       onEndCall: (reason) => (this.endingCall = reason),
       recordHeard: (turn, heard) => this.deps.orchestrator.recordHeard(memo, turn, heard),

@@ -42,10 +42,11 @@ export function checkGrammarResult(
   return { inGrammar: !disagree, agreement };
 }
 
-/** The words a JSGF grammar can produce: its rule bodies without rule names, operators or weights. */
+/** The words a JSGF grammar can produce: its rule bodies without comments, rule names, operators or weights. */
 export function grammarVocabulary(jsgf: string): Set<string> {
   const words = new Set<string>();
-  for (const statement of jsgf.split(';')) {
+  const code = jsgf.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ' ');
+  for (const statement of code.split(';')) {
     const body = statement.split('=')[1];
     if (body === undefined) continue;
     for (const word of body.replace(/<[^>]*>|\/[^/]*\/|[()[\]|*+]/g, ' ').split(/\s+/))

@@ -34,6 +34,16 @@ describe('AgentSet', () => {
     }
   });
 
+  it("reads each flow's grammars, built-in or from a file beside the YAML", async () => {
+    const auth = (await load('agents')).get('AuthAgent')!;
+    expect(auth.grammars['digits']).toContain('grammar digits;');
+    expect(auth.grammars['grammars/policy-holders.jsgf']).toContain('alice brown');
+    const dir = agentsWith('grammars/policy-holders.jsgf', () => 'alice brown');
+    await expect(load(dir)).rejects.toThrow(
+      /auth\.yaml:\d+: .*policy-holders\.jsgf is not a JSGF grammar: it needs a #JSGF header and a public rule/,
+    );
+  });
+
   it.each([
     [
       'a YAML syntax error',
@@ -82,6 +92,18 @@ describe('AgentSet', () => {
       'policy.yaml',
       (t: string) => t.replace('tool: find_information_for_policy', 'tool: record_fnol'),
       /policy\.yaml:\d+: tool "record_fnol" is not among this agent's tools/,
+    ],
+    [
+      'an unknown grammar',
+      'auth.yaml',
+      (t: string) => t.replace('grammar: digits', 'grammar: zip_codes'),
+      /auth\.yaml:\d+: unknown grammar "zip_codes": name a built-in one \(digits, yes_no\) or a \.jsgf file/,
+    ],
+    [
+      'a grammar file that is missing',
+      'auth.yaml',
+      (t: string) => t.replace('grammars/policy-holders.jsgf', 'grammars/missing.jsgf'),
+      /auth\.yaml:\d+: grammar file .*missing\.jsgf cannot be read/,
     ],
     [
       'an unknown voice',

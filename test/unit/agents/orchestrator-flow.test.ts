@@ -6,6 +6,7 @@ import type { AgentEvent, UserInput } from '../../../src/agents/events.ts';
 import { FlowRunner } from '../../../src/agents/flow/flow-runner.ts';
 import { Orchestrator } from '../../../src/agents/orchestrator.ts';
 import { ToolRegistry } from '../../../src/agents/tools/tool-registry.ts';
+import { builtInGrammar } from '../../../src/speech/grammars.ts';
 import { MemoManager } from '../../../src/state/memo-manager.ts';
 import { MemorySessionStore } from '../../../src/state/memory-store.ts';
 
@@ -56,7 +57,7 @@ describe('Orchestrator with the flow engine', () => {
         slot: 'full_name',
         answer: 'name',
         lengths: undefined,
-        grammar: undefined,
+        grammar: expect.stringContaining('<holder> = alice brown | bob martinez | carol nguyen'),
       },
     ]);
   });
@@ -71,7 +72,7 @@ describe('Orchestrator with the flow engine', () => {
       slot: 'verifier',
       answer: 'digits',
       lengths: [4, 5],
-      grammar: 'digits',
+      grammar: builtInGrammar('digits'),
     });
   });
 
