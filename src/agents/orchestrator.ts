@@ -21,6 +21,8 @@ import type { ToolRegistry } from './tools/tool-registry.ts';
 import { runTool, type ToolRun } from './tools/run-tool.ts';
 import type { VoiceSelection } from './voices.ts';
 
+const NOT_HEARD = "Sorry, I didn't catch that. Could you say it again?";
+
 export interface TurnContext {
   /** Barge-in or hang-up: the turn stops at once, whatever it was doing. */
   readonly signal: AbortSignal;
@@ -139,6 +141,21 @@ export class Orchestrator {
     });
     return this.stream(memo, turn, context, 'turn', (driver) =>
       driver.run(agent, (scope) => this.options.runner.turn(input, scope)),
+    );
+  }
+
+  /**
+   * The caller spoke but no word was recognised (a short "No." the open model missed): the active agent
+   * asks them to say it again. Nothing reaches the agent's engine, so no answer fails and no slot is touched.
+   */
+  notHeard(memo: MemoManager, context: TurnContext): TurnStream {
+    const turn = nextTurn(memo);
+    const agent = this.activeAgent(memo);
+    return this.stream(memo, turn, context, 'not_heard', (driver) =>
+      driver.run(agent, async function* (scope) {
+        appendSpoken(scope, NOT_HEARD, scope.beginSpoken());
+        yield { type: 'text', agent: agent.name, text: NOT_HEARD };
+      }),
     );
   }
 

@@ -20,6 +20,9 @@ import type { MediaSessionDeps } from './session-deps.ts';
 import { SpeechOutput } from './speech-output.ts';
 import { TurnReports } from './turn-metrics.ts';
 
+/** Speech this long that recognises as no words at all is asked for again (shorter: a click, a breath). */
+const MIN_WORDS_MS = 200;
+
 /**
  * One call in `media` mode: the cascade VAD → STT → end of turn → agent → sentences → TTS → pacer, with
  * barge-in. It coordinates its parts: the input chain hears the caller, the gate decides interruptions,
@@ -49,7 +52,9 @@ export class MediaSession implements CallHandler {
   private held: HeldUtterance | undefined;
   private callerSpeaking = false;
   /** When the caller's last utterance before the recognizer loaded ended. */
-  private earlyEnd: { speechEndAt: number; decidedAt: number } | undefined;
+  private earlyEnd: { speechEndAt: number; decidedAt: number; spokeMs: number } | undefined;
+  /** Where the caller's current utterance began in the input audio. */
+  private onsetAudioMs = 0;
 
   constructor(deps: MediaSessionDeps) {
     this.deps = deps;
@@ -106,8 +111,7 @@ export class MediaSession implements CallHandler {
         recognizer.off('error', failed);
       });
       // The caller spoke (and stopped) while the recognizer loaded: that utterance is heard now.
-      if (endedEarly && this.earlyEnd)
-        this.endOfUtterance(this.earlyEnd.speechEndAt, this.earlyEnd.decidedAt);
+      if (endedEarly && this.earlyEnd) this.endOfUtterance(this.earlyEnd);
       this.earlyEnd = undefined;
     } catch (err) {
       if (!this.closed) await this.refuse(err);
@@ -123,6 +127,7 @@ export class MediaSession implements CallHandler {
     for (const event of piece.events) {
       if (event.type === 'speech_start') {
         this.callerSpeaking = true;
+        this.onsetAudioMs = event.onsetAudioMs;
         if (this.held) clearTimeout(this.held.timer);
         this.publish('event', { event: 'speech_started', audio_ms: Math.round(event.onsetAudioMs) });
         const onset = {
@@ -138,7 +143,11 @@ export class MediaSession implements CallHandler {
         this.pacer!.resume();
         input.recognizer?.flush().catch(() => undefined);
       } else {
-        this.endOfUtterance(input.wallTime(event.speechEndAudioMs, now), now);
+        this.endOfUtterance({
+          speechEndAt: input.wallTime(event.speechEndAudioMs, now),
+          decidedAt: now,
+          spokeMs: event.speechEndAudioMs - this.onsetAudioMs,
+        });
       }
     }
     const decision = this.gate.check();
@@ -236,10 +245,11 @@ export class MediaSession implements CallHandler {
    * ("my zip code is", three digits of five): then it waits for more, up to EOU_UNFINISHED_SILENCE_MS of
    * silence, and what the caller adds joins it.
    */
-  private endOfUtterance(speechEndAt: number, decidedAt: number): void {
+  private endOfUtterance(utterance: { speechEndAt: number; decidedAt: number; spokeMs: number }): void {
+    const { speechEndAt, decidedAt, spokeMs } = utterance;
     const recognizer = this.resources?.input?.recognizer;
     if (!recognizer) {
-      this.earlyEnd = { speechEndAt, decidedAt }; // still loading: heard when it comes
+      this.earlyEnd = utterance; // still loading: heard when it comes
       return;
     }
     recognizer.flush().then(
@@ -249,7 +259,11 @@ export class MediaSession implements CallHandler {
         this.held = undefined;
         const heard = held ? joinResults(held.result, result) : result;
         const text = heard.text.trim();
-        if (!text) return;
+        if (!text) {
+          // Speech long enough to be words, not a click or a breath: the caller is asked again.
+          if (!held && spokeMs >= MIN_WORDS_MS) this.notHeard();
+          return;
+        }
         if (soundsUnfinished(text, this.expected)) {
           this.hold(heard, speechEndAt);
           return;
@@ -257,6 +271,16 @@ export class MediaSession implements CallHandler {
         this.answer(heard, { speechEndAt, decidedAt, finalAt: performance.now() });
       },
       (err: unknown) => this.deps.log.warn({ err: errorMessage(err) }, 'recognition failed for an utterance'),
+    );
+  }
+
+  private notHeard(): void {
+    this.publish('user_transcript', { text: '', final: true, confidence: 0 });
+    const { orchestrator, memo } = this.deps;
+    this.interruptNow();
+    this.runReply(
+      (signal) => orchestrator.notHeard(memo, { signal, clientTools: this.deps.transport.clientTools }),
+      {},
     );
   }
 

@@ -76,6 +76,18 @@ describe('Orchestrator with the flow engine', () => {
     });
   });
 
+  it('asks again when speech held no words, leaving the question and its attempts as they were', async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    for (let i = 0; i < 4; i += 1)
+      expect(spoken(await collect(orchestrator.notHeard(memo, { signal })))).toBe(
+        "Sorry, I didn't catch that. Could you say it again?",
+      );
+    // Four misses would have ended a question of three attempts; the name is still taken.
+    expect(spoken(await say(memo, 'alice brown'))).toContain('ZIP code');
+    expect(memo.getContext<Record<string, unknown>>('slots')).toMatchObject({ full_name: 'Alice Brown' });
+  });
+
   it('takes keypad digits for a question that accepts them, and not for one that does not', async () => {
     const memo = await newMemo();
     await collect(orchestrator.start(memo, { signal }));
