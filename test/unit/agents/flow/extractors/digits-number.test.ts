@@ -18,6 +18,9 @@ describe('digits slot', () => {
     ['forty eight twenty one', zipOrLastFour, '4821'],
     ['double five one two', zipOrLastFour, '5512'],
     ['zero zero four two', zipOrLastFour, '0042'],
+    ['the last four are five six seven eight', zipOrLastFour, '5678'],
+    ['last four of my social are four three two one', zipOrLastFour, '4321'],
+    ['the last 4 are fifty six seventy eight', zipOrLastFour, '5678'],
     ['the number is eight hundred five five five one two one two', { type: 'digits' }, '8005551212'],
   ] as const)('%j → %j', (input, spec, value) => {
     expect(extractSlot(input, spec)).toMatchObject({ ok: true, value });
