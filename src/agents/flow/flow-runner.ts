@@ -13,6 +13,7 @@ import { runTool } from '../tools/run-tool.ts';
 import { carriedAnswer, markFilled, rememberUtterance } from './carry-over.ts';
 import { correctionOf } from './correction.ts';
 import { extractSlot, type Extraction, type SlotSpec } from './extractors/index.ts';
+import { ok } from './extractors/types.ts';
 import type { FlowAction, FlowAsk, FlowDefinition, FlowState } from './flow-definition.ts';
 import { metaIntentOf, type MetaIntent } from './meta-intents.ts';
 import { repairPrompt } from './repair.ts';
@@ -64,7 +65,10 @@ export class FlowRunner implements AgentRunner {
     // A question can also be an answer: at a free-text question it is one ("what would you like to know
     // about your policy?"), and at a choice the options come first ("I have a question about my policy"
     // picks the policy); elsewhere the question wins ("I have a question" is no "I have" to a yes/no).
-    const meta = said === 'question' && ask.type === 'text' ? undefined : said;
+    // "That's wrong" at a question that reads answers back ("Let me confirm: … Shall I file the claim?") is
+    // a no to it; elsewhere it reopens the question answered last.
+    const rejectsReadBack = said === 'correction' && ask.type === 'yes_no' && readsBack(ask);
+    const meta = (said === 'question' && ask.type === 'text') || rejectsReadBack ? undefined : said;
     const answerFirst = meta === 'question' && ask.type === 'choice';
     const answeredSlots = this.answeredSlots(scope, position);
     const marked = input.kind === 'dtmf' ? undefined : correctionOf(text, answeredSlots, { marked: true });
@@ -76,7 +80,7 @@ export class FlowRunner implements AgentRunner {
       yield* this.meta(scope, meta, position, text);
       return;
     }
-    const extraction = this.extract(input, ask);
+    const extraction = rejectsReadBack ? ok(false, 'no') : this.extract(input, ask);
     if (extraction.ok) {
       this.store(scope, ask.slot, extraction);
       if (input.kind !== 'dtmf') markFilled(scope.memo, { slot: ask.slot, type: ask.type, asked: true });
@@ -349,6 +353,9 @@ function carriedAnswerTo(scope: RunScope, ask: FlowAsk) {
   const carries = ask.carry_over ?? (ask.type === 'choice' || ask.type === 'date');
   return carries ? carriedAnswer(scope.memo, ask.slot, slotSpec(ask)) : undefined;
 }
+
+/** Whether a question's prompt reads earlier answers back to the caller. */
+const readsBack = (ask: FlowAsk) => /\{\{\s*(slots|spoken)\./.test(ask.prompt);
 
 function expectation(agent: AgentDefinition, ask: FlowAsk): RunnerEvent {
   return {

@@ -379,6 +379,16 @@ describe('the flow engine understands callers who go off-script', () => {
     expect(slots(memo)['loss_date']).toBe(isoDaysAgo(1));
   });
 
+  it('takes "that\'s wrong" at the read-back as a no to it, not as a fix to the last answer', async () => {
+    const memo = await newMemo();
+    await verified(memo);
+    await say(memo, 'yesterday');
+    await say(memo, 'a tree fell on my car');
+    await say(memo, 'no');
+    expect(spoken(await say(memo, "no, that's wrong"))).toMatch(/What should I change/);
+    expect(slots(memo)['injuries']).toBe(false);
+  });
+
   it('varies its re-asks, offers the keypad, and hands over after repeated failures', async () => {
     const memo = await newMemo();
     await collect(orchestrator.start(memo, { signal }));
