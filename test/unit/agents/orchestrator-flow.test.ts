@@ -200,6 +200,8 @@ describe('the flow engine hears callers who go off-script', () => {
     // At a free-text question, a question is the answer.
     expect(spoken(await say(memo, 'what is my deductible'))).toMatch(/deductible is/);
     expect(memo.getContext('caller_questions')).toBeUndefined();
+    // "No thanks" heard as "thanks" at "anything else?" ends the call; it is no question.
+    expect(await say(memo, 'thanks')).toContainEqual(expect.objectContaining({ type: 'end_call' }));
   });
 
   it('never stores an interruption as the accident description', async () => {
