@@ -14,7 +14,8 @@ grammar yes_no;
 public <answer> = [<lead>] (<yes> | <no>) [please | thanks | thank you] ;
 <lead> = um | uh | well ;
 <yes> = yes | yeah | yep | sure | correct | that's right | right | please do ;
-<no> = no | nope | not really | no thanks | no thank you | nobody | no one ;
+<no> = no | nope | not really | no thanks | no thank you | nobody | no one | [no] <wrong> ;
+<wrong> = that's wrong | that's not right | wrong | not right ;
 `,
 };
 
