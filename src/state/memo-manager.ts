@@ -155,6 +155,11 @@ export class MemoManager {
     this.change({ type: 'truncate', turn, heardChars: heard });
   }
 
+  /** How much of a recent turn's spoken text the caller heard before interrupting; undefined: all of it. */
+  heardOf(turn: number): number | undefined {
+    return this.heardLimits.get(turn);
+  }
+
   /** The agent's thread as the prompt should see it (trimmed to the budget). */
   history(agent = DEFAULT_AGENT): readonly ChatMessage[] {
     return this.view.chat_history[agent] ?? [];

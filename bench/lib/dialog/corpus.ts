@@ -169,6 +169,13 @@ export function confirmLine(rng: Rng, attempt: Attempt): Line {
   return line(text, { confirmed: true });
 }
 
+/** "I heard Carol Nguyen. Is that right?": yes when it is their name, no when it is not. */
+export function heardLine(rng: Rng, persona: Persona, prompt: string): Line {
+  const heard = /i heard (.+?)\. is that right/i.exec(prompt)?.[1] ?? '';
+  const right = heard.toLowerCase() === persona.name.toLowerCase();
+  return line(rng.pick(right ? ['Yes.', "Yes, that's right."] : ['No.', "No, that's wrong."]));
+}
+
 export function rejectReadBackLine(rng: Rng): Line {
   return line(
     rng.pick(["No, that's not right.", "No, that's wrong."]),

@@ -9,6 +9,8 @@ export type Step =
   | 'confirm'
   /** "What should I change, the date, what happened, or whether anyone was injured?" */
   | 'fix'
+  /** "I heard Carol Nguyen. Is that right?": a name read back to check. */
+  | 'heard'
   | 'done'
   | 'policy_question'
   | 'policy_more';
@@ -22,6 +24,7 @@ const CUES: readonly (readonly [Step, RegExp])[] = [
   ['injuries', /(was|were) anyone (hurt|injured)|anyone (hurt|injured)\?/g],
   ['confirm', /shall i file|let me confirm/g],
   ['fix', /what should i (change|fix|correct)/g],
+  ['heard', /i heard .+?\. is that right/g],
   ['done', /anything else i can help/g],
   ['policy_question', /what would you like to know/g],
   ['policy_more', /anything else about your policy/g],

@@ -5,6 +5,7 @@ import {
   descriptionLine,
   doneLine,
   fixLine,
+  heardLine,
   injuriesLine,
   intentLine,
   nameLine,
@@ -170,6 +171,8 @@ export class CallerScript {
         return { line: confirmLine(rng, attempt) };
       case 'fix':
         return { line: fixLine(rng, this.toFix) };
+      case 'heard':
+        return { line: heardLine(rng, persona, prompt) };
       case 'done':
         return { line: doneLine(rng, attempt) };
       case 'policy_question':

@@ -8,6 +8,7 @@ import {
   type RunnerEvent,
   type RunScope,
 } from '../runner.ts';
+import { builtInGrammar } from '../../speech/grammars.ts';
 import { evaluateCondition, renderSpeech, renderValue } from '../templates.ts';
 import { runTool } from '../tools/run-tool.ts';
 import { carriedAnswer, markFilled, rememberUtterance } from './carry-over.ts';
@@ -26,6 +27,14 @@ interface FlowPosition {
   readonly answered?: readonly string[];
   /** A question revisited to fix its answer: once answered, the flow goes back to this state. */
   readonly returnTo?: string;
+  /** An answer only the grammar heard, read back to the caller ("I heard Carol Nguyen. Is that right?"). */
+  readonly checking?: { readonly value: string | number | boolean; readonly spoken: string };
+}
+
+/** Where something the agent said ends in the spoken text of its turn. */
+interface SpokenEnd {
+  readonly turn: number;
+  readonly end: number;
 }
 
 /** More steps than this without waiting for the caller means the flow loops. */
@@ -55,7 +64,7 @@ export class FlowRunner implements AgentRunner {
       yield* this.act(scope, intent);
       return;
     }
-    const position = positionOf(scope);
+    let position = positionOf(scope);
     const ask = position ? flow.states[position.state]?.ask : undefined;
     if (!position || !ask) {
       yield* this.runFrom(scope, flow.start);
@@ -80,22 +89,47 @@ export class FlowRunner implements AgentRunner {
       yield* this.meta(scope, meta, position, text);
       return;
     }
-    const extraction = rejectsReadBack ? ok(false, 'no') : this.extract(input, ask);
-    if (extraction.ok) {
-      this.store(scope, ask.slot, extraction);
-      if (input.kind !== 'dtmf') markFilled(scope.memo, { slot: ask.slot, type: ask.type, asked: true });
-      const answered = [...(position.answered ?? []), position.state];
-      if (position.returnTo) {
-        setPosition(scope, { state: position.state, attempts: 0, answered });
-        yield* this.runFrom(scope, position.returnTo);
+    if (position.checking) {
+      // The answer read back is confirmed, or denied; anything else is taken as a new answer.
+      const { checking, ...asked } = position;
+      const reply = extractSlot(text, { type: 'yes_no' });
+      if (reply.ok && reply.value === true) {
+        yield* this.answered(
+          scope,
+          asked,
+          { ok: true, value: checking.value, spoken: checking.spoken },
+          true,
+        );
         return;
       }
-      setPosition(scope, { ...position, answered });
-      yield* this.follow(scope, flow.states[position.state]!, 0);
+      setPosition(scope, asked);
+      if (reply.ok) {
+        yield* this.failed(scope, ask, asked);
+        return;
+      }
+      position = asked;
+    }
+    const extraction = rejectsReadBack ? ok(false, 'no') : this.extract(input, ask);
+    // A yes or a no means nothing to a question the caller cut off before its end ("yes" then "please",
+    // the "please" over the next question): the question is asked again, with no attempt spent.
+    if (extraction.ok && ask.type === 'yes_no' && !questionHeard(scope)) {
+      yield* this.say(scope, ask.prompt);
+      yield expectation(scope.agent, ask);
+      return;
+    }
+    if (extraction.ok) {
+      yield* this.answered(scope, position, extraction, input.kind !== 'dtmf');
       return;
     }
     if (meta) {
       yield* this.meta(scope, meta, position, text);
+      return;
+    }
+    const unsure = this.unsureReading(input, ask);
+    if (unsure) {
+      setPosition(scope, { ...position, checking: { value: unsure.value, spoken: unsure.spoken } });
+      yield* this.say(scope, `I heard ${unsure.spoken}. Is that right?`);
+      yield { ...expectation(scope.agent, ask), answer: 'yes_no', grammar: builtInGrammar('yes_no') };
       return;
     }
     // No answer to this question, but a new one to an earlier: "it was on Tuesday" at the confirmation.
@@ -108,6 +142,32 @@ export class FlowRunner implements AgentRunner {
       { session_id: scope.memo.sessionId, slot: ask.slot, reason: extraction.reason },
       'answer not understood',
     );
+    yield* this.failed(scope, ask, position);
+  }
+
+  /** Stores an answer to the open question and goes on: to where a revisit returns, or the next state. */
+  private async *answered(
+    scope: RunScope,
+    position: FlowPosition,
+    extraction: Extraction & { ok: true },
+    spoken: boolean,
+  ): AsyncGenerator<RunnerEvent> {
+    const state = flowOf(scope.agent).states[position.state]!;
+    const ask = state.ask!;
+    this.store(scope, ask.slot, extraction);
+    if (spoken) markFilled(scope.memo, { slot: ask.slot, type: ask.type, asked: true });
+    const answered = [...(position.answered ?? []), position.state];
+    if (position.returnTo) {
+      setPosition(scope, { state: position.state, attempts: 0, answered });
+      yield* this.runFrom(scope, position.returnTo);
+      return;
+    }
+    setPosition(scope, { ...position, answered });
+    yield* this.follow(scope, state, 0);
+  }
+
+  /** The open question got no answer: asked again in other words, until `on_fail` takes over. */
+  private async *failed(scope: RunScope, ask: FlowAsk, position: FlowPosition): AsyncGenerator<RunnerEvent> {
     const attempts = position.attempts + 1;
     if (attempts >= ask.max_attempts && ask.on_fail) {
       yield* this.runFrom(scope, ask.on_fail);
@@ -148,6 +208,17 @@ export class FlowRunner implements AgentRunner {
     return reading?.ok && reading.value === extraction.value
       ? extraction
       : { ok: false, reason: 'the caller said something the question does not expect' };
+  }
+
+  /**
+   * A name the open model did not hear, though the grammar did (names are where the open model is weakest:
+   * "all not even" for "Bob Martinez"): not taken, and not rejected either, but read back to check.
+   */
+  private unsureReading(input: UserInput, ask: FlowAsk): (Extraction & { ok: true }) | undefined {
+    if (ask.type !== 'name' || input.kind !== 'speech' || input.recognition?.inGrammar !== false) return;
+    const forced = input.recognition.alternatives[0];
+    const reading = forced === undefined ? undefined : extractSlot(forced, slotSpec(ask));
+    return reading?.ok ? reading : undefined;
   }
 
   private store(scope: RunScope, slot: string, extraction: Extraction & { ok: true }): void {
@@ -295,7 +366,14 @@ export class FlowRunner implements AgentRunner {
   private async *say(scope: RunScope, template: string): AsyncGenerator<RunnerEvent, string> {
     const text = renderSpeech(template, variables(scope));
     if (!text) return text;
-    appendSpoken(scope, text, scope.beginSpoken());
+    const from = scope.beginSpoken();
+    appendSpoken(scope, text, from);
+    // Where the agent's last words end in its turn: the question, when the flow waits for an answer.
+    const said = scope.memo.getContext<Record<string, SpokenEnd>>('flow_said_last') ?? {};
+    scope.memo.setContext('flow_said_last', {
+      ...said,
+      [scope.agent.name]: { turn: scope.turn, end: from + text.length },
+    });
     yield { type: 'text', agent: scope.agent.name, text };
     return text;
   }
@@ -354,10 +432,17 @@ function carriedAnswerTo(scope: RunScope, ask: FlowAsk) {
   return carries ? carriedAnswer(scope.memo, ask.slot, slotSpec(ask)) : undefined;
 }
 
+/** Whether the caller heard the agent's last words (the open question) to their end. */
+function questionHeard(scope: RunScope): boolean {
+  const said = scope.memo.getContext<Record<string, SpokenEnd>>('flow_said_last')?.[scope.agent.name];
+  const heard = said === undefined ? undefined : scope.memo.heardOf(said.turn);
+  return heard === undefined || heard >= said!.end;
+}
+
 /** Whether a question's prompt reads earlier answers back to the caller. */
 const readsBack = (ask: FlowAsk) => /\{\{\s*(slots|spoken)\./.test(ask.prompt);
 
-function expectation(agent: AgentDefinition, ask: FlowAsk): RunnerEvent {
+function expectation(agent: AgentDefinition, ask: FlowAsk): Extract<RunnerEvent, { type: 'expect' }> {
   return {
     type: 'expect',
     agent: agent.name,

@@ -290,6 +290,29 @@ describe('the flow engine understands callers who go off-script', () => {
     return say(memo, intent);
   }
 
+  it('reads back a name only the grammar heard, and takes it once the caller says it is right', async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    const check = await heard(memo, 'all not even', false, 'bob martinez');
+    expect(spoken(check)).toBe('I heard Bob Martinez. Is that right?');
+    expect(check.at(-1)).toMatchObject({
+      type: 'expect',
+      answer: 'yes_no',
+      grammar: builtInGrammar('yes_no'),
+    });
+    expect(spoken(await say(memo, 'no'))).toMatch(/didn't catch your name/);
+    expect(slots(memo)['full_name']).toBeUndefined();
+    await heard(memo, 'all not even', false, 'bob martinez');
+    expect(spoken(await say(memo, 'yes'))).toMatch(/ZIP code/);
+    expect(slots(memo)['full_name']).toBe('Bob Martinez');
+    // Said anew instead of yes or no: taken as the answer.
+    const other = await newMemo();
+    await collect(orchestrator.start(other, { signal }));
+    await heard(other, 'all not even', false, 'bob martinez');
+    await say(other, 'carol nguyen');
+    expect(slots(other)['full_name']).toBe('Carol Nguyen');
+  });
+
   it('commits nothing from speech out of the grammar, and takes an answer both readings agree on', async () => {
     const memo = await newMemo();
     await verified(memo);
@@ -388,6 +411,20 @@ describe('the flow engine understands callers who go off-script', () => {
     await say(memo, 'a tree fell on my car');
     await say(memo, 'no');
     expect(spoken(await say(memo, "no, that's wrong"))).toMatch(/What should I change/);
+    expect(slots(memo)['injuries']).toBe(false);
+  });
+
+  it('takes no yes or no to a question the caller cut off, and asks it again', async () => {
+    const memo = await newMemo();
+    await verified(memo);
+    await say(memo, 'yesterday');
+    const stream = orchestrator.runTurn(memo, { kind: 'speech', text: 'a tree fell on my car' }, { signal });
+    const text = spoken(await collect(stream));
+    expect(text).toMatch(/Was anyone injured\?$/);
+    orchestrator.recordHeard(memo, stream.turn, text.length - 'injured?'.length);
+    expect(spoken(await say(memo, 'please do'))).toBe('Was anyone injured?');
+    expect(slots(memo)['injuries']).toBeUndefined();
+    expect(spoken(await say(memo, 'no'))).toMatch(/^Let me confirm/);
     expect(slots(memo)['injuries']).toBe(false);
   });
 
