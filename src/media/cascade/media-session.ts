@@ -418,16 +418,25 @@ interface HeldUtterance {
 /** An unfinished utterance and what the caller said after the pause, as one. */
 function joinResults(first: SttResult, then: SttResult): SttResult {
   if (!then.text.trim()) return first;
-  const inGrammar =
-    first.inGrammar === undefined && then.inGrammar === undefined
-      ? undefined
-      : first.inGrammar !== false && then.inGrammar !== false;
-  return {
-    text: `${first.text.trim()} ${then.text.trim()}`.trim(),
+  const join = (a: string, b: string) => `${a.trim()} ${b.trim()}`.trim();
+  const times = {
     confidence: Math.min(first.confidence, then.confidence),
     startMs: first.startMs,
     endMs: then.endMs,
-    ...(inGrammar === undefined ? {} : { inGrammar }),
-    alternatives: [],
+  };
+  if (first.inGrammar === undefined && then.inGrammar === undefined)
+    return { ...times, text: join(first.text, then.text), alternatives: [] };
+  const grammarText = (r: SttResult) => (r.inGrammar === false ? (r.alternatives?.[0] ?? '') : r.text);
+  const openText = (r: SttResult) => (r.inGrammar ? (r.alternatives?.[0] ?? r.text) : r.text);
+  // A first part the grammar could not end ("my name is", before the name) is no rejection: it was cut.
+  const cut = first.inGrammar === false && !grammarText(first);
+  const inGrammar = then.inGrammar !== false && (first.inGrammar !== false || cut);
+  const grammar = join(cut ? first.text : grammarText(first), grammarText(then));
+  const open = join(openText(first), openText(then));
+  return {
+    ...times,
+    text: inGrammar ? grammar : open,
+    inGrammar,
+    alternatives: [inGrammar ? open : grammar],
   };
 }
