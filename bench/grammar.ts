@@ -1,19 +1,22 @@
 // npm run bench:grammar — does a question's grammar force answers? Answers and off-script speech at the
-// demo's two grammars (digits, yes/no), spoken by seven voices the agents do not use (flite and espeak-ng)
+// demo's grammars (digits, yes/no, the policy holders' names), spoken by seven voices the agents do not use (flite and espeak-ng)
 // with white line noise at 25 dB SNR, recognised by the real pocketsphinx recognizer (its worker decodes
 // with the grammar and the open model and decides). Reports how much off-script speech is rejected and how
-// many answers the grammar heard right are kept. (What the second decoding costs a call is in bench:e2e's
+// many answers the grammar heard right are kept, and how many the open model alone would have got. (What the second decoding costs a call is in bench:e2e's
 // voice-to-voice: the flows' constrained prompts run it.)
 import { extractSlot, type SlotSpec } from '../src/agents/flow/extractors/index.ts';
 import { metaIntentOf } from '../src/agents/flow/meta-intents.ts';
 import { concatPcm16, type Pcm16 } from '../src/audio/pcm.ts';
+import { readFileSync } from 'node:fs';
 import { builtInGrammar } from '../src/speech/grammars.ts';
 import { createTts } from '../src/speech/providers.ts';
 import { PocketsphinxStt } from '../src/speech/stt/pocketsphinx.ts';
 import type { TtsProvider } from '../src/speech/types.ts';
 import { fmt, machine, printTable } from './lib/stats.ts';
 
+const HOLDERS = ['Alice Brown', 'Bob Martinez', 'Carol Nguyen'];
 const ANSWERS: Record<string, readonly string[]> = {
+  names: HOLDERS.flatMap((name) => [name, `my name is ${name}`, `this is ${name}`, `hi it's ${name}`]),
   digits: [
     'six oh six oh one',
     'my zip code is six zero six zero one',
@@ -40,6 +43,18 @@ const ANSWERS: Record<string, readonly string[]> = {
     'um yes',
     'nobody',
   ],
+};
+const HOLDERS = ['Alice Brown', 'Bob Martinez', 'Carol Nguyen'];
+ANSWERS['names'] = HOLDERS.flatMap((name) => [
+  name,
+  `my name is ${name}`,
+  `this is ${name}`,
+  `hi it's ${name}`,
+]);
+const GRAMMARS: Record<string, string> = {
+  digits: builtInGrammar('digits')!,
+  yes_no: builtInGrammar('yes_no')!,
+  names: readFileSync('agents/grammars/policy-holders.jsgf', 'utf8'),
 };
 const OFF_SCRIPT = [
   'what are your office hours',
@@ -91,6 +106,7 @@ function onTheLine(speech: Pcm16, seed: number): Pcm16 {
 const SLOTS: Record<string, SlotSpec> = {
   digits: { type: 'digits', lengths: [4, 5] },
   yes_no: { type: 'yes_no' },
+  names: { type: 'name' },
 };
 
 /** Whether the flow would commit this result as an answer (docs/AGENTS.md §4.6, §4.8). */
@@ -104,18 +120,28 @@ function committed(
 }
 
 const normal = (text: string) => text.toLowerCase().replace("it's", 'it is');
+/** The answer a reading gives the question, for comparing readings by meaning ("yes please" and "yes"). */
+const answerIn = (reading: string, grammar: string) => {
+  const extraction = extractSlot(reading, SLOTS[grammar]!);
+  return extraction.ok ? String(extraction.value).toLowerCase() : undefined;
+};
 const stt = new PocketsphinxStt();
-let answers = 0;
-let answersHeardRight = 0;
-let keptRight = 0;
-let offScript = 0;
-let rejected = 0;
-let committedOffScript = 0;
+const tally = () => ({
+  answers: 0,
+  heardRight: 0,
+  keptRight: 0,
+  openRight: 0,
+  offScript: 0,
+  rejected: 0,
+  committed: 0,
+});
+const byGrammar: Record<string, ReturnType<typeof tally>> = {};
 const missed: string[] = [];
 process.stdout.write(`rtvoice grammar bench: ${machine()}\n`);
 for (const [index, [tts, voice]] of VOICES.entries()) {
   for (const [grammar, phrases] of Object.entries(ANSWERS)) {
-    const recognizer = await stt.open({ grammar: builtInGrammar(grammar) });
+    const t = (byGrammar[grammar] ??= tally());
+    const recognizer = await stt.open({ grammar: GRAMMARS[grammar] });
     const cases = [
       ...phrases.map((text) => ({ text, answer: true })),
       ...OFF_SCRIPT.map((text) => ({ text, answer: false })),
@@ -125,17 +151,19 @@ for (const [index, [tts, voice]] of VOICES.entries()) {
       for (let at = 0; at < audio.length; at += 320) recognizer.write(audio.subarray(at, at + 320));
       const result = await recognizer.flush();
       if (answer) {
-        answers += 1;
+        t.answers += 1;
         // The grammar's own reading: the kept result's text, or the alternative of a rejected one.
         const reading = result.inGrammar ? result.text : (result.alternatives?.[0] ?? '');
+        const open = result.inGrammar ? (result.alternatives?.[0] ?? '') : result.text;
+        if (answerIn(open, grammar) === answerIn(text, grammar)) t.openRight += 1;
         if (normal(reading) !== normal(text)) continue;
-        answersHeardRight += 1;
-        if (result.inGrammar) keptRight += 1;
+        t.heardRight += 1;
+        if (result.inGrammar) t.keptRight += 1;
       } else {
-        offScript += 1;
-        if (result.inGrammar === false) rejected += 1;
+        t.offScript += 1;
+        if (result.inGrammar === false) t.rejected += 1;
         else missed.push(`${voice}, ${grammar}: "${text}" taken as "${result.text}"`);
-        if (committed(result, grammar)) committedOffScript += 1;
+        if (committed(result, grammar)) t.committed += 1;
       }
     }
     recognizer.close();
@@ -146,17 +174,30 @@ process.stderr.write('\n');
 await Promise.all([stt.close(), flite.close(), espeak.close()]);
 
 const pct = (part: number, whole: number) => `${fmt((100 * part) / whole, 0)} % (${part} of ${whole})`;
+const sum = (key: keyof ReturnType<typeof tally>, only?: string[]) =>
+  Object.entries(byGrammar)
+    .filter(([grammar]) => !only || only.includes(grammar))
+    .reduce((n, [, t]) => n + t[key], 0);
+const all = Object.keys(byGrammar);
 printTable('Grammar or not: off-script speech at constrained prompts (7 voices, 25 dB SNR)', [
   {
     metric: 'off-script utterances rejected (read by the open model)',
-    value: pct(rejected, offScript),
+    value: pct(sum('rejected'), sum('offScript')),
     target: '≥ 90 %',
   },
+  ...all.map((g) => ({ metric: `  under ${g}`, value: pct(sum('rejected', [g]), sum('offScript', [g])) })),
   {
     metric: 'off-script utterances a flow would commit as an answer',
-    value: pct(committedOffScript, offScript),
+    value: pct(sum('committed'), sum('offScript')),
   },
-  { metric: 'answers the grammar heard right, kept', value: pct(keptRight, answersHeardRight) },
-  { metric: 'answers the grammar heard wrong', value: pct(answers - answersHeardRight, answers) },
+  { metric: 'answers the grammar heard right, kept', value: pct(sum('keptRight'), sum('heardRight')) },
+  {
+    metric: 'answers the grammar heard wrong',
+    value: pct(sum('answers') - sum('heardRight'), sum('answers')),
+  },
+  ...all.map((g) => ({
+    metric: `  ${g}: answers right, kept by the grammar / by the open model alone`,
+    value: `${pct(sum('keptRight', [g]), sum('answers', [g]))} / ${pct(sum('openRight', [g]), sum('answers', [g]))}`,
+  })),
 ]);
 for (const line of missed) process.stdout.write(`  taken: ${line}\n`);
