@@ -44,13 +44,6 @@ const ANSWERS: Record<string, readonly string[]> = {
     'nobody',
   ],
 };
-const HOLDERS = ['Alice Brown', 'Bob Martinez', 'Carol Nguyen'];
-ANSWERS['names'] = HOLDERS.flatMap((name) => [
-  name,
-  `my name is ${name}`,
-  `this is ${name}`,
-  `hi it's ${name}`,
-]);
 const GRAMMARS: Record<string, string> = {
   digits: builtInGrammar('digits')!,
   yes_no: builtInGrammar('yes_no')!,
