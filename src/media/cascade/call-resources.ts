@@ -43,9 +43,14 @@ export class CallResources {
    * when the call ended meanwhile (`release` gives it back). `endedEarly`: an utterance ended before it
    * came. Throws if the pool cannot lend one.
    */
-  async forListening(): Promise<{ recognizer: Recognizer; endedEarly: boolean } | undefined> {
+  async forListening(
+    grammar: () => string | undefined,
+  ): Promise<{ recognizer: Recognizer; endedEarly: boolean } | undefined> {
     const recognizer = await this.recognizer;
     if (this.lease.signal.aborted || !this.input) return undefined;
+    // The greeting's question may have set a grammar while the recognizer loaded: in force before the
+    // caller's first words (those that came early included).
+    recognizer.setGrammar(grammar());
     return { recognizer, endedEarly: this.input.attach(recognizer) };
   }
 

@@ -48,6 +48,8 @@ export class MediaSession implements CallHandler {
   private readonly reports: TurnReports;
   /** What the agent's open question takes: an answer that sounds unfinished gets a longer pause. */
   private expected: Expectation | undefined;
+  /** The JSGF grammar of the open question, for a recognizer that arrives after it was asked. */
+  private grammar: string | undefined;
   /** An utterance that sounded unfinished, waiting for the caller to go on (or for the longer pause). */
   private held: HeldUtterance | undefined;
   private callerSpeaking = false;
@@ -98,7 +100,7 @@ export class MediaSession implements CallHandler {
     this.publish('status', { message: 'call started', agent: orchestrator.activeAgent(memo).name });
     this.runReply((signal) => orchestrator.start(memo, { signal }), { callStartedAt: this.startedAt });
     try {
-      const listening = await resources.forListening();
+      const listening = await resources.forListening(() => this.grammar);
       if (!listening) return;
       const { recognizer, endedEarly } = listening;
       const partial = (text: string) => this.publish('user_transcript', { text, final: false });
@@ -372,6 +374,7 @@ export class MediaSession implements CallHandler {
       onHandoff: (voice) => (this.voice = voice),
       onExpect: ({ grammar, answer, lengths }) => {
         this.expected = { answer, lengths };
+        this.grammar = grammar;
         this.resources?.input?.recognizer?.setGrammar(grammar);
       },
       onEndCall: (reason) => (this.endingCall = reason),

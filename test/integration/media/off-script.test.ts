@@ -76,6 +76,9 @@ describe('a caller who goes off-script, in real speech over the ACS socket', () 
     // One answer each, whole: the agent waited, and it verified the caller.
     expect(finals()).toHaveLength(2);
     expect(finals()[0]).toMatch(/^my name is alice/i);
+    // The greeting's question set the names grammar before the recognizer arrived: it was in force.
+    const first = watcher.envelopes.find((e) => e.type === 'user_transcript' && e.payload['final'] === true);
+    expect(first?.payload['in_grammar']).toBe(true);
     expect(finals()[1]).toMatch(/six oh six .*one/);
     const said = (await thread(server, sessionId, 'AuthAgent')).map((m) => m.content);
     expect(said.join(' ')).toMatch(/Alice, you're verified/);
