@@ -24,6 +24,12 @@ interface Session {
   inUtterance: boolean;
   lastPartial: string;
   lastPollAt: number;
+  /**
+   * The audio of the session's first utterance, kept until it is decoded. A decoder's cepstral mean
+   * comes from earlier callers (or the model's default) until a first utterance of this caller has
+   * updated it: that utterance is often misheard ("" for "Alice Brown"), and the next one heard right.
+   */
+  firstUtterance: Int16Array[] | undefined;
 }
 
 const options = workerData as WorkerOptions;
@@ -65,6 +71,20 @@ function startUtterance(current: Session): void {
 function finish(current: Session): RecognitionResult {
   current.inUtterance = false;
   current.lastPartial = '';
+  const result = decode(current);
+  const first = current.firstUtterance;
+  current.firstUtterance = undefined;
+  if (!first || (result.text && result.inGrammar !== false)) return result;
+  // Misheard, or out of grammar, as first utterances often are: decoded again, now that the decoders'
+  // cepstral means are this caller's.
+  for (const samples of first) {
+    current.open.process(samples);
+    current.constraint?.decoder.process(samples);
+  }
+  return decode(current);
+}
+
+function decode(current: Session): RecognitionResult {
   const open = current.open.finish();
   const constraint = current.constraint;
   if (!constraint) return open;
@@ -87,6 +107,7 @@ function handle(message: ToWorker): void {
         inUtterance: false,
         lastPartial: '',
         lastPollAt: performance.now(),
+        firstUtterance: [],
       };
       try {
         constrain(current, message.grammar);
@@ -102,6 +123,7 @@ function handle(message: ToWorker): void {
       const current = session(message.id);
       if (!current.inUtterance) startUtterance(current);
       current.inUtterance = true;
+      current.firstUtterance?.push(message.samples);
       current.open.process(message.samples);
       current.constraint?.decoder.process(message.samples);
       const now = performance.now();

@@ -110,6 +110,28 @@ describe('PocketsphinxStt on real recorded speech', () => {
     open.close();
   }, 90_000);
 
+  it("hears a caller's first utterance as well as the next, though the decoder has not learned their voice", async () => {
+    const fresh = new PocketsphinxStt(); // new decoders: the model's default cepstral mean, no earlier caller's
+    const tts = createTts('flite', {});
+    try {
+      const parts = [];
+      for await (const chunk of tts.synthesize({ text: 'Carol Nguyen.', voice: 'kal16', sampleRate: 16000 }))
+        parts.push(chunk);
+      const audio = join([silence(100), ...parts, silence(100)]);
+      const recognizer = await fresh.open({
+        grammar: readFileSync('agents/grammars/policy-holders.jsgf', 'utf8'),
+      });
+      const grammarReading = (r: SttResult) => (r.inGrammar ? r.text : r.alternatives?.[0]);
+      const first = await recognise(recognizer, audio);
+      const second = await recognise(recognizer, audio);
+      expect(grammarReading(second)).toMatch(/carol nguyen/);
+      expect(grammarReading(first)).toMatch(/carol nguyen/);
+      recognizer.close();
+    } finally {
+      await Promise.all([fresh.close(), tts.close()]);
+    }
+  });
+
   it('gives an empty final for silence', async () => {
     const recognizer = await stt.open();
     const result = await recognise(recognizer, silence(1000));
