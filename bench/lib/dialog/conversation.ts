@@ -185,7 +185,11 @@ class Call {
         };
       const reply = await this.awaitReply(since);
       if (reply === 'closed') return this.closed();
-      if (reply === 'stalled') return { end: 'stalled', note: `no agent speech after: ${this.lastText()}` };
+      if (reply === 'stalled')
+        return {
+          end: 'stalled',
+          note: `no agent speech after: ${this.lastText()} (server since: ${this.serverSince(this.utterances.at(-1)?.sentAt ?? 0)})`,
+        };
       const bargeIn = await this.bargeInStep();
       if (bargeIn) {
         const prompt = this.watch.latestTurn()?.text ?? '';
@@ -315,6 +319,19 @@ class Call {
           (t) => t.tool === 'find_information_for_policy' && t.result?.answer === goal.question.answer,
         ),
     };
+  }
+
+  /** What the server published of the caller's speech since `at`: its VAD events and transcripts. */
+  private serverSince(at: number): string {
+    const seen = this.watch.seen.filter((s) => s.at >= at);
+    const said = seen.flatMap(({ envelope: { type, payload } }) =>
+      type === 'event' && String(payload['event']).startsWith('speech_')
+        ? [String(payload['event'])]
+        : type === 'user_transcript' && payload['final'] === true
+          ? [`"${String(payload['text'])}"`]
+          : [],
+    );
+    return said.join(', ') || 'nothing';
   }
 
   private lastText(): string {
