@@ -173,7 +173,10 @@ export function confirmLine(rng: Rng, attempt: Attempt): Line {
 export function heardLine(rng: Rng, persona: Persona, prompt: string): Line {
   const heard = /i heard (.+?)\. is that right/i.exec(prompt)?.[1] ?? '';
   const right = heard.toLowerCase() === persona.name.toLowerCase();
-  return line(rng.pick(right ? ['Yes.', "Yes, that's right."] : ['No.', "No, that's wrong."]));
+  // Confirming, the caller means their name: the name committed after a yes is judged against it.
+  return line(rng.pick(right ? ['Yes.', "Yes, that's right."] : ['No.', "No, that's wrong."]), {
+    full_name: persona.name,
+  });
 }
 
 export function rejectReadBackLine(rng: Rng): Line {
