@@ -1,25 +1,17 @@
 /**
- * Asking for a person, which every grammar holds (as VoiceXML's universal commands): outside a grammar,
- * "can I talk to a real person" is left to the open model, which hears "a real news" and the like.
- */
-const UNIVERSALS_RULE = `<universal> = [can i | could i | i want to | i'd like to | let me] (talk | speak) to (a real person | a person | someone | an agent | a representative | a human) [please] | operator | representative | a real person [please] ;`;
-
-/**
  * JSGF grammars a flow can name for its questions (`grammar: digits`). Constrained to the few words an
  * answer can have, the recognizer gets digits and yes/no right far more often than with the open model.
  */
 const BUILT_IN: Record<string, string> = {
   digits: `#JSGF V1.0;
 grammar digits;
-public <digits> = [<lead>] <digit> <digit>* | <universal> ;
-${UNIVERSALS_RULE}
+public <digits> = [<lead>] <digit> <digit>* ;
 <lead> = it is | it's | my zip code is | my zip is | the last four are ;
 <digit> = zero | oh | one | two | three | four | five | six | seven | eight | nine ;
 `,
   yes_no: `#JSGF V1.0;
 grammar yes_no;
-public <answer> = [<lead>] (<yes> | <no>) [please | thanks | thank you] | <universal> ;
-${UNIVERSALS_RULE}
+public <answer> = [<lead>] (<yes> | <no>) [please | thanks | thank you] ;
 <lead> = um | uh | well ;
 <yes> = yes | yeah | yep | sure | correct | that's right | right | please do ;
 <no> = no | nope | not really | no thanks | no thank you | nobody | no one | [no] <wrong> ;
