@@ -1,4 +1,5 @@
 import { DEMO_POLICIES, type Policy } from '../../../src/agents/demo/policies.ts';
+import { speakDigits, speakNumber } from '../../../src/agents/flow/extractors/spoken-numbers.ts';
 
 /** A caller: one of the demo's policy holders, and the ways they say their ZIP code and SSN digits. */
 export interface Persona {
@@ -10,31 +11,15 @@ export interface Persona {
   readonly ssnSaid: readonly string[];
 }
 
-const DIGIT = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
-const TEENS = [
-  'ten',
-  'eleven',
-  'twelve',
-  'thirteen',
-  'fourteen',
-  'fifteen',
-  'sixteen',
-  'seventeen',
-  'eighteen',
-  'nineteen',
-];
-const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
-
 const oneByOne = (digits: string, zero: 'zero' | 'oh') =>
-  [...digits].map((d) => (d === '0' ? zero : DIGIT[Number(d)]!)).join(' ');
+  speakDigits(digits)
+    .split(' ')
+    .map((word) => (word === 'zero' ? zero : word))
+    .join(' ');
 
 /** "56" → "fifty six", "05" → "oh five": how a pair of digits is said. */
-function pair(digits: string): string {
-  const [a, b] = [Number(digits[0]), Number(digits[1])];
-  if (a === 0) return `oh ${DIGIT[b]}`;
-  if (a === 1) return TEENS[b]!;
-  return b === 0 ? TENS[a]! : `${TENS[a]} ${DIGIT[b]}`;
-}
+const pair = (digits: string) =>
+  digits[0] === '0' ? `oh ${speakDigits(digits[1]!)}` : speakNumber(Number(digits));
 
 function ways(digits: string): string[] {
   const said = [oneByOne(digits, 'oh'), oneByOne(digits, 'zero')];
