@@ -62,6 +62,8 @@ export interface AgentDefinition extends AgentFile {
   readonly promptTemplate: string | undefined;
   /** The JSGF text of each grammar the flow's questions name (flow engine only). */
   readonly grammars: Readonly<Record<string, string>>;
+  /** The phrases in each `.txt` file the flow's questions name as `phrases` (flow engine only). */
+  readonly phraseFiles: Readonly<Record<string, readonly string[]>>;
 }
 
 /** Settings that may change at runtime (`PUT /api/v1/agents/{name}`). */

@@ -118,7 +118,42 @@ async function readAgent(file: YamlFile, engine: AgentEngine): Promise<AgentDefi
     );
   }
   const grammars = engine === 'flow' ? await readGrammars(file, content) : {};
-  return { ...content, file: file.path, promptTemplate, grammars };
+  const phraseFiles = engine === 'flow' ? await readPhraseFiles(file, content) : {};
+  return { ...content, file: file.path, promptTemplate, grammars, phraseFiles };
+}
+
+/** The phrase files a flow's questions name, beside the YAML file: one phrase per line, `#` comments. */
+async function readPhraseFiles(
+  file: YamlFile,
+  content: AgentFile,
+): Promise<Record<string, readonly string[]>> {
+  const files: Record<string, readonly string[]> = {};
+  for (const [state, { ask }] of Object.entries(content.flow?.states ?? {})) {
+    for (const [i, entry] of (ask?.phrases ?? []).entries()) {
+      if (!entry.endsWith('.txt') || entry in files) continue;
+      const path = resolve(dirname(file.path), entry);
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch {
+        throw file.error(
+          ['flow', 'states', state, 'ask', 'phrases', i],
+          `phrase file ${path} cannot be read`,
+        );
+      }
+      const phrases = text
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line && !line.startsWith('#'));
+      if (phrases.length === 0)
+        throw file.error(
+          ['flow', 'states', state, 'ask', 'phrases', i],
+          `phrase file ${path} has no phrases`,
+        );
+      files[entry] = phrases;
+    }
+  }
+  return files;
 }
 
 /** The grammars a flow's questions name: built-in ones, or JSGF files beside the YAML file. */

@@ -66,7 +66,7 @@ export type AgentEvent =
       readonly reason: string | undefined;
       readonly voice: VoiceSelection;
     }
-  /** What the agent expects next: the recognizer may load a grammar for it (digits, yes/no). */
+  /** What the agent expects next: the recognizer may load a grammar or favour phrases for it. */
   | {
       readonly type: 'expect';
       readonly agent: string;
@@ -76,6 +76,8 @@ export type AgentEvent =
       readonly lengths?: readonly number[] | undefined;
       /** The JSGF grammar that constrains recognition of the answer. */
       readonly grammar?: string | undefined;
+      /** Phrases of the kind of answer expected, for the recognizer to favour. */
+      readonly phrases?: readonly string[] | undefined;
     }
   | {
       readonly type: 'end_call';

@@ -51,15 +51,22 @@ export interface Recognizer extends EventEmitter<RecognizerEvents> {
   write(samples: Pcm16): void;
   /** Ends the utterance: resolves (and emits `final`) with its result, empty text when nothing was said. */
   flush(): Promise<SttResult>;
-  /** A JSGF grammar for the next utterances (constrained prompts: digits, yes/no); undefined lifts it. */
-  setGrammar(jsgf: string | undefined): void;
+  /** What the next utterances are expected to say; `{}` lifts earlier hints. */
+  expect(hints: RecognitionHints): void;
   /** Releases the recognizer; pending flushes reject. */
   close(): void;
 }
 
-export interface RecognizerOptions {
+/** What a question expects the caller to say, for the recognizer to favour. */
+export interface RecognitionHints {
+  /** A JSGF grammar the answer should fit (constrained prompts: digits, yes/no); out-of-grammar is flagged. */
+  readonly grammar?: string | undefined;
+  /** Phrases of the kind expected: their words and word orders are favoured, nothing else is ruled out. */
+  readonly phrases?: readonly string[] | undefined;
+}
+
+export interface RecognizerOptions extends RecognitionHints {
   readonly sessionId?: string;
-  readonly grammar?: string;
   /** Aborting closes the recognizer. */
   readonly signal?: AbortSignal;
 }

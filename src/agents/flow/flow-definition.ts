@@ -39,6 +39,15 @@ const Ask = z.strictObject({
    * a `.jsgf` file relative to the agent's YAML file (the names in a directory, say).
    */
   grammar: z.string().min(1).optional(),
+  /**
+   * Phrases of the kind of answer expected, favoured by the recognizer without ruling anything else out
+   * (pocketsphinx interpolates a small language model of them with its general one). Each entry is a
+   * phrase, or a `.txt` file of phrases (one per line, `#` comments) relative to the agent's YAML file.
+   */
+  phrases: z
+    .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+    .transform((entries) => (typeof entries === 'string' ? [entries] : entries))
+    .optional(),
   /** Keypad digits answer this question (DTMF). */
   dtmf: z.boolean().default(false),
   /**

@@ -129,7 +129,12 @@ export class FlowRunner implements AgentRunner {
     if (unsure) {
       setPosition(scope, { ...position, checking: { value: unsure.value, spoken: unsure.spoken } });
       yield* this.say(scope, `I heard ${unsure.spoken}. Is that right?`);
-      yield { ...expectation(scope.agent, ask), answer: 'yes_no', grammar: builtInGrammar('yes_no') };
+      yield {
+        ...expectation(scope.agent, ask),
+        answer: 'yes_no',
+        grammar: builtInGrammar('yes_no'),
+        phrases: undefined,
+      };
       return;
     }
     // No answer to this question, but a new one to an earlier: "it was on Tuesday" at the confirmation.
@@ -450,6 +455,7 @@ function expectation(agent: AgentDefinition, ask: FlowAsk): Extract<RunnerEvent,
     answer: ask.type,
     lengths: ask.lengths,
     grammar: ask.grammar === undefined ? undefined : agent.grammars[ask.grammar],
+    phrases: ask.phrases?.flatMap((entry) => agent.phraseFiles[entry] ?? [entry]),
   };
 }
 

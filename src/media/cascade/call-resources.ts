@@ -2,6 +2,7 @@ import { createResampler } from '../../audio/resampler.ts';
 import type { SpeechServices } from '../../speech/speech-services.ts';
 import {
   PIPELINE_SAMPLE_RATE,
+  type RecognitionHints,
   type Recognizer,
   type TtsProvider,
   type VoiceActivityDetector,
@@ -44,13 +45,13 @@ export class CallResources {
    * came. Throws if the pool cannot lend one.
    */
   async forListening(
-    grammar: () => string | undefined,
+    hints: () => RecognitionHints,
   ): Promise<{ recognizer: Recognizer; endedEarly: boolean } | undefined> {
     const recognizer = await this.recognizer;
     if (this.lease.signal.aborted || !this.input) return undefined;
     // The greeting's question may have set a grammar while the recognizer loaded: in force before the
     // caller's first words (those that came early included).
-    recognizer.setGrammar(grammar());
+    recognizer.expect(hints());
     return { recognizer, endedEarly: this.input.attach(recognizer) };
   }
 
@@ -59,7 +60,7 @@ export class CallResources {
     const { speech } = this;
     const recognizer = this.input?.recognizer;
     if (recognizer) {
-      recognizer.setGrammar(undefined); // the next call starts with the open vocabulary
+      recognizer.expect({}); // the next call starts with the open vocabulary
       speech.recognizers.release(recognizer);
     } else {
       void this.recognizer.then(

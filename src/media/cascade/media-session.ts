@@ -5,7 +5,7 @@ import type { EndReason } from '../../agents/tools/tool.ts';
 import { soundsUnfinished, type Expectation } from '../../agents/turn-completion.ts';
 import type { VoiceSelection } from '../../agents/voices.ts';
 import type { Pcm16 } from '../../audio/pcm.ts';
-import type { SttResult } from '../../speech/types.ts';
+import type { RecognitionHints, SttResult } from '../../speech/types.ts';
 import { errorMessage } from '../../errors.ts';
 import { tracer } from '../../telemetry/tracing.ts';
 import { CALL_CLOSE } from '../../transports/close-codes.ts';
@@ -48,8 +48,8 @@ export class MediaSession implements CallHandler {
   private readonly reports: TurnReports;
   /** What the agent's open question takes: an answer that sounds unfinished gets a longer pause. */
   private expected: Expectation | undefined;
-  /** The JSGF grammar of the open question, for a recognizer that arrives after it was asked. */
-  private grammar: string | undefined;
+  /** What the open question expects, for a recognizer that arrives after it was asked. */
+  private hints: RecognitionHints = {};
   /** An utterance that sounded unfinished, waiting for the caller to go on (or for the longer pause). */
   private held: HeldUtterance | undefined;
   private callerSpeaking = false;
@@ -100,7 +100,7 @@ export class MediaSession implements CallHandler {
     this.publish('status', { message: 'call started', agent: orchestrator.activeAgent(memo).name });
     this.runReply((signal) => orchestrator.start(memo, { signal }), { callStartedAt: this.startedAt });
     try {
-      const listening = await resources.forListening(() => this.grammar);
+      const listening = await resources.forListening(() => this.hints);
       if (!listening) return;
       const { recognizer, endedEarly } = listening;
       const partial = (text: string) => this.publish('user_transcript', { text, final: false });
@@ -372,10 +372,10 @@ export class MediaSession implements CallHandler {
       speechOutput: () => new SpeechOutput(this.resources!.tts!, this.pacer!, transport.outputRate),
       voice: () => this.voice,
       onHandoff: (voice) => (this.voice = voice),
-      onExpect: ({ grammar, answer, lengths }) => {
+      onExpect: ({ grammar, phrases, answer, lengths }) => {
         this.expected = { answer, lengths };
-        this.grammar = grammar;
-        this.resources?.input?.recognizer?.setGrammar(grammar);
+        this.hints = { grammar, phrases };
+        this.resources?.input?.recognizer?.expect(this.hints);
       },
       onEndCall: (reason) => (this.endingCall = reason),
       recordHeard: (turn, heard) => this.deps.orchestrator.recordHeard(memo, turn, heard),

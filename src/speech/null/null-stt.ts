@@ -76,7 +76,7 @@ export class NullRecognizer extends EventEmitter<RecognizerEvents> implements Re
     return Promise.resolve(result);
   }
 
-  setGrammar(): void {}
+  expect(): void {}
 
   close(): void {
     this.isClosed = true;

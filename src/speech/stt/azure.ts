@@ -3,6 +3,7 @@ import type * as Sdk from 'microsoft-cognitiveservices-speech-sdk';
 import { pcm16ToBytes, type Pcm16 } from '../../audio/pcm.ts';
 import {
   SttError,
+  type RecognitionHints,
   type Recognizer,
   type RecognizerEvents,
   type RecognizerOptions,
@@ -29,6 +30,8 @@ export interface SdkSession {
   onCanceled(listener: (details: string) => void): void;
   start(): Promise<void>;
   write(audio: ArrayBuffer): void;
+  /** Replaces the phrase list the service favours (empty clears it). */
+  usePhrases(phrases: readonly string[]): void;
   close(): void;
 }
 
@@ -48,6 +51,8 @@ export interface AzureSttOptions {
 }
 
 const TICKS_PER_MS = 10_000;
+/** Azure Speech takes at most 500 phrases in a phrase list. */
+const MAX_PHRASES = 500;
 
 /** Azure Speech recognition through the official SDK, fed 16 kHz PCM through a push stream. */
 export class AzureStt implements SttProvider {
@@ -65,6 +70,7 @@ export class AzureStt implements SttProvider {
   async open(options: RecognizerOptions = {}): Promise<Recognizer> {
     const session = await (this.options.session ?? (() => sdkSession(this.options)))();
     const recognizer = new AzureRecognizer(session, this.options.flushWaitMs ?? 1000);
+    recognizer.expect(options);
     await session.start().catch((err: unknown) => {
       recognizer.close();
       throw new SttError(`Azure STT could not start: ${err instanceof Error ? err.message : String(err)}`, {
@@ -151,8 +157,11 @@ class AzureRecognizer extends EventEmitter<RecognizerEvents> implements Recogniz
     return result;
   }
 
-  /** Azure has no JSGF; grammars are ignored (its phrase lists are a different mechanism). */
-  setGrammar(): void {}
+  /** Phrases become the service's phrase list. Azure has no JSGF: grammars are left out. */
+  expect(hints: RecognitionHints): void {
+    if (this.isClosed) throw new SttError('recognizer is closed');
+    this.session.usePhrases((hints.phrases ?? []).slice(0, MAX_PHRASES));
+  }
 
   close(): void {
     if (this.isClosed) return;
@@ -197,6 +206,7 @@ async function sdkSession(options: AzureSttOptions): Promise<SdkSession> {
   config.setProperty(sdk.PropertyId[sdk.PropertyId.Speech_SegmentationSilenceTimeoutMs], '500');
   const stream = sdk.AudioInputStream.createPushStream(sdk.AudioStreamFormat.getWaveFormatPCM(16000, 16, 1));
   const recognizer = new sdk.SpeechRecognizer(config, sdk.AudioConfig.fromStreamInput(stream));
+  const phraseList = sdk.PhraseListGrammar.fromRecognizer(recognizer);
   const fromSdk = (result: Sdk.SpeechRecognitionResult): SdkResult => ({
     text: result.text ?? '',
     offset: result.offset,
@@ -218,6 +228,10 @@ async function sdkSession(options: AzureSttOptions): Promise<SdkSession> {
         recognizer.startContinuousRecognitionAsync(resolve, (err) => reject(new Error(err))),
       ),
     write: (audio) => stream.write(audio),
+    usePhrases: (phrases) => {
+      phraseList.clear();
+      if (phrases.length) phraseList.addPhrases([...phrases]);
+    },
     close: () => {
       stream.close();
       recognizer.close();

@@ -56,12 +56,18 @@ export function grammarVocabulary(jsgf: string): Set<string> {
 }
 
 /** A CMU pronouncing dictionary (pocketsphinx's): each word's first pronunciation, as phones. */
-export function loadPronunciations(path: string): (word: string) => readonly string[] {
+export interface Pronunciations {
+  /** A word's phones; a word the dictionary lacks is spelled out (still comparable, letter by letter). */
+  readonly pronounce: (word: string) => readonly string[];
+  /** Whether the dictionary has the word (the recognizer can hear it). */
+  readonly knows: (word: string) => boolean;
+}
+
+export function loadPronunciations(path: string): Pronunciations {
   const phones = new Map<string, readonly string[]>();
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     const [word, ...rest] = line.split(/\s+/);
     if (word && rest.length > 0 && !word.includes('(')) phones.set(word, rest.filter(Boolean));
   }
-  // A word the dictionary lacks is spelled out: still comparable, letter by letter.
-  return (word) => phones.get(word) ?? [...word];
+  return { pronounce: (word) => phones.get(word) ?? [...word], knows: (word) => phones.has(word) };
 }

@@ -4,6 +4,7 @@ import { durationMs, type Pcm16 } from '../../audio/pcm.ts';
 import { requireDependencies } from '../system-dependencies.ts';
 import {
   SttError,
+  type RecognitionHints,
   type Recognizer,
   type RecognizerEvents,
   type RecognizerOptions,
@@ -51,7 +52,7 @@ export class PocketsphinxStt implements SttProvider {
     if (this.closed) throw new SttError('the pocketsphinx provider is closed');
     const thread = this.pickThread();
     const recognizer = new WorkerRecognizer(thread, this.nextId++);
-    await thread.open(recognizer, options.grammar);
+    await thread.open(recognizer, { grammar: options.grammar, phrases: options.phrases });
     if (options.signal) {
       if (options.signal.aborted) recognizer.close();
       else options.signal.addEventListener('abort', () => recognizer.close(), { once: true });
@@ -109,11 +110,11 @@ class DecoderThread {
     return this.recognizers.size;
   }
 
-  open(recognizer: WorkerRecognizer, grammar: string | undefined): Promise<void> {
+  open(recognizer: WorkerRecognizer, hints: RecognitionHints): Promise<void> {
     this.recognizers.set(recognizer.id, recognizer);
     return new Promise((resolve, reject) => {
       this.opening.set(recognizer.id, { resolve, reject });
-      this.post({ type: 'open', id: recognizer.id, grammar });
+      this.post({ type: 'open', id: recognizer.id, hints });
     });
   }
 
@@ -185,9 +186,9 @@ class WorkerRecognizer extends EventEmitter<RecognizerEvents> implements Recogni
     });
   }
 
-  setGrammar(jsgf: string | undefined): void {
+  expect(hints: RecognitionHints): void {
     if (this.isClosed) throw new SttError('recognizer is closed');
-    this.thread.post({ type: 'grammar', id: this.id, grammar: jsgf });
+    this.thread.post({ type: 'expect', id: this.id, hints });
   }
 
   close(): void {

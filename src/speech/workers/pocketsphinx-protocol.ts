@@ -1,10 +1,11 @@
 import type { Hypothesis } from '../stt/pocketsphinx-decoder.ts';
+import type { RecognitionHints } from '../types.ts';
 
 /** Messages from the main thread to a pocketsphinx worker; `id` names one recognizer. */
 export type ToWorker =
-  | { readonly type: 'open'; readonly id: number; readonly grammar?: string | undefined }
+  | { readonly type: 'open'; readonly id: number; readonly hints: RecognitionHints }
   | { readonly type: 'audio'; readonly id: number; readonly samples: Int16Array }
-  | { readonly type: 'grammar'; readonly id: number; readonly grammar: string | undefined }
+  | { readonly type: 'expect'; readonly id: number; readonly hints: RecognitionHints }
   | { readonly type: 'flush'; readonly id: number }
   | { readonly type: 'close'; readonly id: number };
 

@@ -1,7 +1,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { checkGrammarResult, grammarVocabulary, loadPronunciations } from '../stt/grammar-check.ts';
+import {
+  checkGrammarResult,
+  grammarVocabulary,
+  loadPronunciations,
+  type Pronunciations,
+} from '../stt/grammar-check.ts';
 import { PocketsphinxDecoder } from '../stt/pocketsphinx-decoder.ts';
+import { phraseLanguageModel } from '../stt/phrase-lm.ts';
 import { POCKETSPHINX_MODEL_DIR } from '../system-dependencies.ts';
+import type { RecognitionHints } from '../types.ts';
 import type { FromWorker, RecognitionResult, ToWorker, WorkerOptions } from './pocketsphinx-protocol.ts';
 
 // Runs in a worker thread: every pocketsphinx call blocks, so none may run on the main event loop.
@@ -18,9 +25,11 @@ interface Session {
   readonly open: PocketsphinxDecoder;
   /** The grammar decoder, kept loaded once made (a call's flow sets grammars again and again). */
   grammarDecoder: PocketsphinxDecoder | undefined;
-  /** The grammar of the utterance in progress; a new grammar waits for the next utterance. */
+  /** The grammar of the utterance in progress; new hints wait for the next utterance. */
   constraint: Constraint | undefined;
-  nextGrammar: string | undefined;
+  /** The language model of the open decoder in this utterance: the general one, or one boosted. */
+  languageModel: string | undefined;
+  next: RecognitionHints;
   inUtterance: boolean;
   lastPartial: string;
   lastPollAt: number;
@@ -36,7 +45,10 @@ const options = workerData as WorkerOptions;
 const sessions = new Map<number, Session>();
 const idle: PocketsphinxDecoder[] = [];
 const port = parentPort!;
-let pronounce: ((word: string) => readonly string[]) | undefined;
+let dictionary: Pronunciations | undefined;
+/** Phrase language models built, by their phrases. */
+const phraseModels = new Map<string, string>();
+const MAX_PHRASE_MODELS = 16;
 
 function send(message: FromWorker): void {
   port.postMessage(message);
@@ -48,24 +60,49 @@ function session(id: number): Session {
   return found;
 }
 
-/** Sets the grammar for the session's next utterance (its decoder loads now, not when the caller speaks). */
-function constrain(current: Session, jsgf: string | undefined): void {
-  current.nextGrammar = jsgf;
-  if (jsgf !== undefined) {
-    current.grammarDecoder ??= idle.pop() ?? new PocketsphinxDecoder();
+/**
+ * Sets the hints for the session's next utterance. Their decoders and models load now, while the agent
+ * asks, not when the caller speaks.
+ */
+function expect(current: Session, hints: RecognitionHints): void {
+  current.next = hints;
+  if (hints.grammar !== undefined || hints.phrases?.length) {
+    current.grammarDecoder ??=
+      hints.grammar === undefined ? undefined : (idle.pop() ?? new PocketsphinxDecoder());
     // The dictionary loads once per thread while the agent asks, not when the caller's answer ends.
-    pronounce ??= loadPronunciations(`${POCKETSPHINX_MODEL_DIR}/cmudict-en-us.dict`);
+    dictionary ??= loadPronunciations(`${POCKETSPHINX_MODEL_DIR}/cmudict-en-us.dict`);
   }
   if (!current.inUtterance) startUtterance(current);
 }
 
 function startUtterance(current: Session): void {
-  const jsgf = current.nextGrammar;
-  if (jsgf === undefined || !current.grammarDecoder) current.constraint = undefined;
-  else if (jsgf !== current.constraint?.jsgf) {
-    current.grammarDecoder.useGrammar(jsgf);
-    current.constraint = { jsgf, decoder: current.grammarDecoder, vocabulary: grammarVocabulary(jsgf) };
+  const { grammar, phrases } = current.next;
+  if (grammar === undefined || !current.grammarDecoder) current.constraint = undefined;
+  else if (grammar !== current.constraint?.jsgf) {
+    current.grammarDecoder.useGrammar(grammar);
+    current.constraint = {
+      jsgf: grammar,
+      decoder: current.grammarDecoder,
+      vocabulary: grammarVocabulary(grammar),
+    };
   }
+  const languageModel = phrases?.length ? phraseModel(phrases) : undefined;
+  if (languageModel !== current.languageModel) {
+    current.open.useLanguageModel(languageModel);
+    current.languageModel = languageModel;
+  }
+}
+
+/** The ARPA model of a question's phrases, built once per thread. */
+function phraseModel(phrases: readonly string[]): string {
+  const key = phrases.join('\n');
+  let model = phraseModels.get(key);
+  if (model === undefined) {
+    model = phraseLanguageModel(phrases, dictionary!.knows);
+    if (phraseModels.size >= MAX_PHRASE_MODELS) phraseModels.delete(phraseModels.keys().next().value!);
+    phraseModels.set(key, model);
+  }
+  return model;
 }
 
 function finish(current: Session): RecognitionResult {
@@ -89,7 +126,7 @@ function decode(current: Session): RecognitionResult {
   const constraint = current.constraint;
   if (!constraint) return open;
   const constrained = constraint.decoder.finish();
-  const check = checkGrammarResult(constrained.text, open, constraint.vocabulary, pronounce!);
+  const check = checkGrammarResult(constrained.text, open, constraint.vocabulary, dictionary!.pronounce);
   return check.inGrammar
     ? { ...constrained, confidence: check.agreement, inGrammar: true, alternatives: [open.text] }
     : { ...open, inGrammar: false, alternatives: [constrained.text] };
@@ -103,14 +140,15 @@ function handle(message: ToWorker): void {
         open,
         grammarDecoder: undefined,
         constraint: undefined,
-        nextGrammar: undefined,
+        languageModel: undefined,
+        next: {},
         inUtterance: false,
         lastPartial: '',
         lastPollAt: performance.now(),
         firstUtterance: [],
       };
       try {
-        constrain(current, message.grammar);
+        expect(current, message.hints);
       } catch (err) {
         release(current);
         throw err;
@@ -137,8 +175,8 @@ function handle(message: ToWorker): void {
       }
       return;
     }
-    case 'grammar':
-      constrain(session(message.id), message.grammar);
+    case 'expect':
+      expect(session(message.id), message.hints);
       return;
     case 'flush':
       send({ type: 'final', id: message.id, result: finish(session(message.id)) });
@@ -158,7 +196,7 @@ function release(current: Session): void {
   for (const decoder of [current.open, current.grammarDecoder]) {
     if (!decoder) continue;
     decoder.finish();
-    decoder.useGrammar(undefined);
+    decoder.useGrammar(undefined); // the general language model, boosted or not
     if (idle.length < options.maxIdleDecoders) idle.push(decoder);
     else decoder.free();
   }

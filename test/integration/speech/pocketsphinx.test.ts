@@ -132,6 +132,47 @@ describe('PocketsphinxStt on real recorded speech', () => {
     }
   });
 
+  it("hears answers of the kind a question's phrases describe better, and other speech as before", async () => {
+    const phrases = readFileSync('agents/phrases/loss-descriptions.txt', 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() && !line.startsWith('#'));
+    // Said in other words than the phrase file's, by voices the agents do not use.
+    const described = [
+      'A tree fell on my car.',
+      'Someone backed into my car in a parking lot.',
+      'A pipe burst in the basement.',
+      'Water leaked into the kitchen.',
+      'The roof was damaged in a storm.',
+    ];
+    const other = ['I have a question about my policy.', 'My neighbor saw the whole thing.'];
+    const tts = createTts('flite', {});
+    const boosted = await stt.open({ phrases });
+    const general = await stt.open();
+    const pairs = { boosted: [[], []] as [string, string][][], general: [[], []] as [string, string][][] };
+    try {
+      for (const voice of ['slt', 'awb', 'rms']) {
+        for (const [kind, lines] of [described, other].entries()) {
+          for (const text of lines) {
+            const parts: Int16Array[] = [silence(200)];
+            for await (const chunk of tts.synthesize({ text, voice, sampleRate: 16000 })) parts.push(chunk);
+            const audio = join([...parts, silence(200)]);
+            pairs.boosted[kind]!.push([text, (await recognise(boosted, audio)).text]);
+            pairs.general[kind]!.push([text, (await recognise(general, audio)).text]);
+          }
+        }
+      }
+    } finally {
+      boosted.close();
+      general.close();
+      await tts.close();
+    }
+    const [boostedDescribed, boostedOther] = pairs.boosted.map(wordErrorRate);
+    const [generalDescribed, generalOther] = pairs.general.map(wordErrorRate);
+    // Measured (2026-12-03): descriptions 5 % against 19 % word errors; other speech 10 % against 10 %.
+    expect(boostedDescribed!).toBeLessThan(generalDescribed! * 0.6);
+    expect(boostedOther!).toBeLessThan(generalOther! + 0.2);
+  }, 90_000);
+
   it('gives an empty final for silence', async () => {
     const recognizer = await stt.open();
     const result = await recognise(recognizer, silence(1000));

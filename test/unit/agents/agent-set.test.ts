@@ -44,6 +44,17 @@ describe('AgentSet', () => {
     );
   });
 
+  it("reads each flow's phrase files beside the YAML, comments left out", async () => {
+    const claims = (await load('agents')).get('ClaimsAgent')!;
+    const phrases = claims.phraseFiles['phrases/loss-descriptions.txt']!;
+    expect(phrases.length).toBeGreaterThan(30);
+    expect(phrases.some((line) => line.startsWith('#') || !line.trim())).toBe(false);
+    const dir = agentsWith('phrases/loss-descriptions.txt', () => '# nothing but a comment\n\n');
+    await expect(load(dir)).rejects.toThrow(
+      /(auth|claims)\.yaml:\d+: phrase file .*loss-descriptions\.txt has no phrases/,
+    );
+  });
+
   it.each([
     [
       'a YAML syntax error',
@@ -104,6 +115,12 @@ describe('AgentSet', () => {
       'auth.yaml',
       (t: string) => t.replace('grammars/policy-holders.jsgf', 'grammars/missing.jsgf'),
       /auth\.yaml:\d+: grammar file .*missing\.jsgf cannot be read/,
+    ],
+    [
+      'a phrase file that is missing',
+      'claims.yaml',
+      (t: string) => t.replace('phrases/loss-descriptions.txt', 'phrases/missing.txt'),
+      /claims\.yaml:\d+: phrase file .*missing\.txt cannot be read/,
     ],
     [
       'an unknown voice',

@@ -290,6 +290,23 @@ describe('the flow engine understands callers who go off-script', () => {
     return say(memo, intent);
   }
 
+  it("tells the recognizer the phrases an open answer is like, from the flow's files and inline", async () => {
+    const memo = await newMemo();
+    await collect(orchestrator.start(memo, { signal }));
+    await say(memo, 'alice brown');
+    const intent = (await say(memo, 'six oh six oh one')).at(-1);
+    expect(intent).toMatchObject({ type: 'expect', slot: 'intent', grammar: undefined });
+    const phrases = intent?.type === 'expect' ? (intent.phrases ?? []) : [];
+    expect(phrases).toEqual(
+      expect.arrayContaining(['I want to report a claim', 'another car hit me', "what's my deductible"]),
+    );
+    const claims = await say(memo, 'I want to report a claim');
+    expect(claims.at(-1)).toMatchObject({ type: 'expect', slot: 'loss_date', phrases: undefined });
+    const description = (await say(memo, 'yesterday')).at(-1);
+    expect(description).toMatchObject({ type: 'expect', slot: 'description' });
+    expect(description?.type === 'expect' && description.phrases).toContain('a water pipe burst');
+  });
+
   it('reads back a name only the grammar heard, and takes it once the caller says it is right', async () => {
     const memo = await newMemo();
     await collect(orchestrator.start(memo, { signal }));

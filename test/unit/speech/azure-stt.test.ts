@@ -9,6 +9,7 @@ class FakeSession implements SdkSession {
   canceled: (details: string) => void = () => {};
   written = 0;
   closed = false;
+  phrases: (readonly string[])[] = [];
   onPartial(listener: (result: SdkResult) => void): void {
     this.partial = listener;
   }
@@ -26,6 +27,9 @@ class FakeSession implements SdkSession {
   }
   close(): void {
     this.closed = true;
+  }
+  usePhrases(phrases: readonly string[]): void {
+    this.phrases.push(phrases);
   }
 }
 
@@ -110,5 +114,15 @@ describe('AzureStt with the real Speech SDK', () => {
       endpoint: 'ws://127.0.0.1:9/speech/recognition/conversation/cognitiveservices/v1',
     });
     await expect(stt.open()).rejects.toThrow(/Azure STT could not start/);
+  });
+
+  it("makes a question's phrases the service's phrase list, and lifts them with the next hints", async () => {
+    const session = new FakeSession();
+    const stt = new AzureStt({ session: async () => session });
+    const recognizer = await stt.open({ phrases: ['a tree fell on my car'] });
+    recognizer.expect({ grammar: '#JSGF V1.0; grammar g; public <g> = yes | no;' });
+    recognizer.expect({ phrases: Array.from({ length: 600 }, (_, i) => `phrase ${i}`) });
+    expect(session.phrases.map((list) => list.length)).toEqual([1, 0, 500]);
+    expect(session.phrases[0]).toEqual(['a tree fell on my car']);
   });
 });
