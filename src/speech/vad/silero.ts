@@ -15,6 +15,12 @@ export const SILERO_MODEL_PATH = fileURLToPath(
 
 /** Silero v5 works on 512-sample windows (32 ms at 16 kHz); shorter windows degrade it badly. */
 const WINDOW_MS = 32;
+/**
+ * Between utterances the detector starts afresh this often, in a window as quiet as the silence so far (not
+ * in the onset of a word). Run on for a minute of a call, its state came to miss short words ("No." at a
+ * yes/no question: about one in three) that a fresh detector hears.
+ */
+const FRESH_AFTER_SILENCE_MS = 1000;
 
 export interface VadOptions {
   /** Speech probability above which a window counts as speech. */
@@ -38,6 +44,10 @@ export class SileroVad implements VoiceActivityDetector {
   private readonly options: VadOptions;
   private samplesSeen = 0;
   private inSpeech = false;
+  /** Audio since speech last ended or the detector last started afresh, while not in speech. */
+  private silentMs = 0;
+  /** The quietest window of that silence (RMS, full scale 1). */
+  private silenceFloor = Infinity;
 
   constructor(options: Partial<VadOptions> = {}) {
     this.options = { ...DEFAULT_VAD_OPTIONS, ...options };
@@ -74,7 +84,10 @@ export class SileroVad implements VoiceActivityDetector {
       this.samplesSeen += frame.samples.length;
       this.discardSegments();
       const detected = this.vad.isDetected();
+      if (!detected && !this.inSpeech) this.startAfreshWhenQuiet();
       if (detected === this.inSpeech) continue;
+      this.silentMs = 0;
+      this.silenceFloor = Infinity;
       this.inSpeech = detected;
       const atMs = durationMs(this.samplesSeen, PIPELINE_SAMPLE_RATE);
       events.push(
@@ -96,6 +109,18 @@ export class SileroVad implements VoiceActivityDetector {
     this.framer.flush();
     this.samplesSeen = 0;
     this.inSpeech = false;
+    this.silentMs = 0;
+    this.silenceFloor = Infinity;
+  }
+
+  private startAfreshWhenQuiet(): void {
+    this.silentMs += WINDOW_MS;
+    const level = Math.sqrt(this.window.reduce((sum, x) => sum + x * x, 0) / this.window.length);
+    this.silenceFloor = Math.min(this.silenceFloor, level);
+    if (this.silentMs < FRESH_AFTER_SILENCE_MS || level > 2 * this.silenceFloor + 1e-4) return;
+    this.vad.reset();
+    this.silentMs = 0;
+    this.silenceFloor = Infinity;
   }
 
   private discardSegments(): void {
