@@ -16,7 +16,7 @@ import { correctionOf } from './correction.ts';
 import { extractSlot, type Extraction, type SlotSpec } from './extractors/index.ts';
 import { ok } from './extractors/types.ts';
 import type { FlowAction, FlowAsk, FlowDefinition, FlowState } from './flow-definition.ts';
-import { metaIntentOf, type MetaIntent } from './meta-intents.ts';
+import { META_PHRASES, metaIntentOf, type MetaIntent } from './meta-intents.ts';
 import { repairPrompt } from './repair.ts';
 
 /** Where an agent's flow stands: the state waiting for an answer, and how many answers failed. */
@@ -455,7 +455,12 @@ function expectation(agent: AgentDefinition, ask: FlowAsk): Extract<RunnerEvent,
     answer: ask.type,
     lengths: ask.lengths,
     grammar: ask.grammar === undefined ? undefined : agent.grammars[ask.grammar],
-    phrases: ask.phrases?.flatMap((entry) => agent.phraseFiles[entry] ?? [entry]),
+    phrases: ask.phrases && [
+      ...ask.phrases.flatMap((entry) => agent.phraseFiles[entry] ?? [entry]),
+      // Heard in every state, so favoured too: "that's not right" is no description of a loss.
+      ...(agent.flow?.intents ?? []).flatMap((intent) => intent.when_said),
+      ...META_PHRASES,
+    ],
   };
 }
 

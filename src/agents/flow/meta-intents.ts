@@ -57,6 +57,9 @@ const PHRASES: Readonly<Record<MetaIntent, readonly string[]>> = {
   ],
 };
 
+/** Every phrase a caller says about the conversation, for a recognizer to favour. */
+export const META_PHRASES: readonly string[] = Object.values(PHRASES).flat();
+
 /** Words before the meta phrase that do not change it: "um, wait", "sorry, say that again". */
 const LEAD_INS = new Set([
   'um',
