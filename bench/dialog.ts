@@ -5,7 +5,9 @@
 // at, in voices the agents do not use, on a noisy line, with pauses, off-script questions, corrections,
 // barge-ins and keypad input mixed in. It reports task success, slot accuracy, wrong commits, cut-offs,
 // voice-to-voice and the rejection of off-script lines, and writes every call's details to a JSON file.
-// DIALOG_CALLS (60; 6 for a quick pass), DIALOG_CONCURRENCY (2), DIALOG_SEED (1), DIALOG_JSON (a path).
+// DIALOG_CALLS (60; 6 for a quick pass), DIALOG_CONCURRENCY (2), DIALOG_SEED (1), DIALOG_JSON (a path),
+// DIALOG_ONLY (call numbers, "4,9": only those of the DIALOG_CALLS planned), DIALOG_SERVER_LOG (a path for
+// the server's log).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,10 +48,14 @@ function codeVersion(): string {
 
 const CODE = codeVersion();
 const rng = seededRng(SEED);
-const plans = planCalls(CALLS, rng, new Date());
+const ONLY = process.env.DIALOG_ONLY?.split(',').map(Number);
+const plans = planCalls(CALLS, rng, new Date()).filter((plan) => !ONLY || ONLY.includes(plan.index));
 const speech = new CallerSpeech();
 const warm = String(Math.max(2, CONCURRENCY * 2));
-const server = await serve({ AGENT_ENGINE: 'flow', STT_POOL_WARM: warm, TTS_POOL_WARM: warm });
+const server = await serve(
+  { AGENT_ENGINE: 'flow', STT_POOL_WARM: warm, TTS_POOL_WARM: warm },
+  process.env.DIALOG_SERVER_LOG,
+);
 const serverExit = new Promise<never>((_, reject) =>
   server.child.once('exit', (code, signal) =>
     reject(new Error(`rtvoice serve died during the run (code ${code}, signal ${signal})`)),
@@ -87,7 +93,7 @@ const startedAt = performance.now();
 try {
   await Promise.race([ready(server.url, 120_000), serverExit]);
   process.stdout.write(
-    `rtvoice dialog bench: ${machine()}; code ${CODE}; ${CALLS} calls, ${CONCURRENCY} at a time, seed ${SEED}\n`,
+    `rtvoice dialog bench: ${machine()}; code ${CODE}; ${plans.length} calls, ${CONCURRENCY} at a time, seed ${SEED}\n`,
   );
   let next = 0;
   const worker = async (slot: number) => {
@@ -141,6 +147,6 @@ function progress(o: CallOutcome): void {
   const result = verdict.success ? 'ok' : `FAILED (${verdict.failures.join('; ')})`;
   const done = outcomes.filter((x) => x.verdict.success).length;
   process.stderr.write(
-    `[${String(outcomes.length).padStart(3)}/${CALLS}] #${String(plan.index).padStart(3, '0')} ${goal} ${plan.persona.name.padEnd(12)} ${voiceLabel(plan.voice).padEnd(32)} ${result} ${seconds} — ${done} ok so far\n`,
+    `[${String(outcomes.length).padStart(3)}/${plans.length}] #${String(plan.index).padStart(3, '0')} ${goal} ${plan.persona.name.padEnd(12)} ${voiceLabel(plan.voice).padEnd(32)} ${result} ${seconds} — ${done} ok so far\n`,
   );
 }

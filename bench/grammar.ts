@@ -1,9 +1,11 @@
-// npm run bench:grammar — does a question's grammar force answers? Answers and off-script speech at the
-// demo's grammars (digits, yes/no, the policy holders' names), spoken by seven voices the agents do not use (flite and espeak-ng)
-// with white line noise at 25 dB SNR, recognised by the real pocketsphinx recognizer (its worker decodes
-// with the grammar and the open model and decides). Reports how much off-script speech is rejected and how
-// many answers the grammar heard right are kept, and how many the open model alone would have got. (What the second decoding costs a call is in bench:e2e's
-// voice-to-voice: the flows' constrained prompts run it.)
+// npm run bench:grammar — does a question's grammar force answers, and do a question's phrases help open
+// answers? Answers and off-script speech at the demo's grammars (digits, yes/no, the policy holders' names),
+// spoken by seven voices the agents do not use (flite and espeak-ng) with white line noise at 25 dB SNR,
+// recognised by the real pocketsphinx recognizer (its worker decodes with the grammar and the open model and
+// decides). Reports how much off-script speech is rejected, how many answers the grammar heard right are
+// kept, and how many the open model alone would have got. Then descriptions of a loss, and speech unlike
+// them, at the claims agent's "what happened?", with its phrases and without: word errors. (What the second
+// decoding costs a call is in bench:e2e's voice-to-voice: the flows' constrained prompts run it.)
 import { extractSlot, type SlotSpec } from '../src/agents/flow/extractors/index.ts';
 import { metaIntentOf } from '../src/agents/flow/meta-intents.ts';
 import { concatPcm16, type Pcm16 } from '../src/audio/pcm.ts';
@@ -12,6 +14,9 @@ import { builtInGrammar } from '../src/speech/grammars.ts';
 import { createTts } from '../src/speech/providers.ts';
 import { PocketsphinxStt } from '../src/speech/stt/pocketsphinx.ts';
 import type { TtsProvider } from '../src/speech/types.ts';
+import { wordErrorRate } from '../src/speech/wer.ts';
+import { DEMO_POLICIES } from '../src/agents/demo/policies.ts';
+import { descriptions } from './lib/dialog/corpus.ts';
 import { fmt, machine, printTable } from './lib/stats.ts';
 
 const HOLDERS = ['Alice Brown', 'Bob Martinez', 'Carol Nguyen'];
@@ -164,6 +169,42 @@ for (const [index, [tts, voice]] of VOICES.entries()) {
   process.stderr.write(`\r${index + 1}/${VOICES.length} voices`);
 }
 process.stderr.write('\n');
+
+// Open questions: what happened, heard with the claims agent's phrases and with the general model alone.
+const PHRASES = readFileSync('agents/phrases/loss-descriptions.txt', 'utf8')
+  .split('\n')
+  .filter((line) => line.trim() && !line.startsWith('#'));
+/** Said in other words than the phrase file's (bench:dialog's callers' descriptions). */
+const DESCRIBED = [...new Set(DEMO_POLICIES.flatMap((policy) => descriptions(policy).map((d) => d.text)))];
+/** Said at the same question, unlike any phrase. */
+const UNLIKE = [
+  'I have a question about my policy',
+  'my neighbor saw the whole thing',
+  'it happened near the school on elm street',
+  'what are your office hours',
+  'my wife was driving',
+];
+const pairs = { boosted: [[], []] as [string, string][][], general: [[], []] as [string, string][][] };
+for (const [index, [tts, voice]] of VOICES.entries()) {
+  const boosted = await stt.open({ phrases: PHRASES });
+  const general = await stt.open();
+  for (const [kind, lines] of [DESCRIBED, UNLIKE].entries()) {
+    for (const text of lines) {
+      const audio = onTheLine(await spoken(tts, voice, text), text.length + index);
+      for (const [name, recognizer] of [
+        ['boosted', boosted],
+        ['general', general],
+      ] as const) {
+        for (let at = 0; at < audio.length; at += 320) recognizer.write(audio.subarray(at, at + 320));
+        pairs[name][kind]!.push([text, (await recognizer.flush()).text]);
+      }
+    }
+  }
+  boosted.close();
+  general.close();
+  process.stderr.write(`\r${index + 1}/${VOICES.length} voices, phrases`);
+}
+process.stderr.write('\n');
 await Promise.all([stt.close(), flite.close(), espeak.close()]);
 
 const pct = (part: number, whole: number) => `${fmt((100 * part) / whole, 0)} % (${part} of ${whole})`;
@@ -194,3 +235,14 @@ printTable('Grammar or not: off-script speech at constrained prompts (7 voices, 
   })),
 ]);
 for (const line of missed) process.stdout.write(`  taken: ${line}\n`);
+const wer = (list: [string, string][]) => `${fmt(100 * wordErrorRate(list), 0)} %`;
+printTable("Phrases at an open question: what happened, with the claims agent's phrases or without", [
+  {
+    metric: `word errors, descriptions (${pairs.boosted[0]!.length}): with phrases / general model alone`,
+    value: `${wer(pairs.boosted[0]!)} / ${wer(pairs.general[0]!)}`,
+  },
+  {
+    metric: `word errors, speech unlike the phrases (${pairs.boosted[1]!.length}): with / without`,
+    value: `${wer(pairs.boosted[1]!)} / ${wer(pairs.general[1]!)}`,
+  },
+]);

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export interface Served {
@@ -10,7 +10,7 @@ export interface Served {
 }
 
 /** Starts `rtvoice serve` in its own process (so its event loop is its own) and waits until it listens. */
-export async function serve(env: Record<string, string>): Promise<Served> {
+export async function serve(env: Record<string, string>, logFile?: string): Promise<Served> {
   const child = spawn(process.execPath, ['bin/rtvoice.js', 'serve'], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -23,6 +23,7 @@ export async function serve(env: Record<string, string>): Promise<Served> {
     // Keep reading its log (a full pipe would stall the server); errors are shown.
     void (async () => {
       for (let line = await lines.next(); !line.done; line = await lines.next()) {
+        if (logFile) appendFileSync(logFile, `${line.value}\n`);
         if (/"level":(50|60)/.test(line.value)) process.stderr.write(`server: ${line.value}\n`);
       }
     })();
